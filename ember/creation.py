@@ -1,0 +1,165 @@
+"""Functions that make new tensors: from data, constants, ranges and random draws."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import backend
+from .tensor import Tensor, _to_array
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"expected a shape of integers, got {shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimension in shape {shape}")
+    return shape
+
+
+def _finish(array, requires_grad: bool) -> Tensor:
+    t = Tensor._make(array, False, None, 0)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float(dtype):
+    return backend.default_dtype() if dtype is None else backend.numpy_module().dtype(dtype)
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """Make a tensor from nested lists, a number or an array (the data is copied).
+
+    Python floats become float32 (the default dtype), ints int64, bools bool.
+
+    Example:
+        >>> import ember
+        >>> ember.tensor([[1, 2], [3, 4]]).dtype
+        dtype('int64')
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    array = _to_array(data, dtype, backend.module_for_device(device))
+    array = backend.to_device(array.copy(), device)
+    return _finish(array, requires_grad)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """A tensor of zeros."""
+    xp = backend.module_for_device(device)
+    return _finish(xp.zeros(_shape(shape), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """A tensor of ones."""
+    xp = backend.module_for_device(device)
+    return _finish(xp.ones(_shape(shape), dtype=_float(dtype)), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    xp = backend.module_for_device(device)
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = bool
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = "int64"
+    shape = _shape((shape,) if isinstance(shape, int) else (shape,))
+    return _finish(xp.full(shape, fill_value, dtype=_float(dtype)), requires_grad)
+
+
+def empty(*shape, dtype=None, device: str = "cpu") -> Tensor:
+    """An uninitialised tensor (its values are arbitrary)."""
+    xp = backend.module_for_device(device)
+    return _finish(xp.empty(_shape(shape), dtype=_float(dtype)), False)
+
+
+def arange(start, stop=None, step=1, dtype=None, device: str = "cpu") -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; integers give int64, floats the default float."""
+    xp = backend.module_for_device(device)
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    if dtype is None:
+        is_int = all(isinstance(v, int) for v in (start, stop, step))
+        dtype = "int64" if is_int else backend.default_dtype()
+    return _finish(xp.arange(start, stop, step, dtype=dtype), False)
+
+
+def linspace(start: float, stop: float, num: int, dtype=None, device: str = "cpu") -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    xp = backend.module_for_device(device)
+    return _finish(xp.linspace(start, stop, num, dtype=_float(dtype)), False)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device: str = "cpu") -> Tensor:
+    """An identity matrix (``n`` by ``m``)."""
+    xp = backend.module_for_device(device)
+    return _finish(xp.eye(n, m, dtype=_float(dtype)), False)
+
+
+def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape, dtype and device of ``x``."""
+    xp = backend.array_module(x.data)
+    return _finish(xp.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
+
+
+def ones_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape, dtype and device of ``x``."""
+    xp = backend.array_module(x.data)
+    return _finish(xp.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
+
+
+def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with the shape, dtype and device of ``x``."""
+    xp = backend.array_module(x.data)
+    return _finish(xp.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """Uniform samples in ``[0, 1)`` from the global seeded generator."""
+    xp = backend.module_for_device(device)
+    dt = _float(dtype)
+    gen = backend.generator(xp)
+    return _finish(gen.random(_shape(shape), dtype=dt if dt.itemsize >= 4 else "float32").astype(dt, copy=False),
+                   requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+    """Standard normal samples from the global seeded generator."""
+    xp = backend.module_for_device(device)
+    dt = _float(dtype)
+    gen = backend.generator(xp)
+    sample = gen.standard_normal(_shape(shape), dtype=dt if dt.itemsize >= 4 else "float32")
+    return _finish(sample.astype(dt, copy=False), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), dtype="int64", device: str = "cpu") -> Tensor:
+    """Integers drawn uniformly from ``[low, high)``."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: empty range [{low}, {high})")
+    xp = backend.module_for_device(device)
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return _finish(backend.generator(xp).integers(low, high, size=size, dtype=dtype), False)
+
+
+def rand_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    """Uniform samples with the shape, dtype and device of ``x``."""
+    return rand(*x.shape, dtype=x.dtype, requires_grad=requires_grad, device=x.device)
+
+
+def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the shape, dtype and device of ``x``."""
+    return randn(*x.shape, dtype=x.dtype, requires_grad=requires_grad, device=x.device)
+
+
+def from_numpy(array) -> Tensor:
+    """Wrap a NumPy array without copying (changes to one show in the other)."""
+    return Tensor(array)

@@ -1,0 +1,1 @@
+"""Initialisers (filled in by the modules work)."""

@@ -1,0 +1,1 @@
+"""Layer families, one file each. Every file defines ``__all__``."""

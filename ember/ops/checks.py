@@ -1,0 +1,83 @@
+"""Input checks shared by the ops: operand conversion, dtype promotion, error messages.
+
+Errors name the op and the shapes involved, so that a user reading a traceback
+from deep inside a model knows which call was wrong and why.
+"""
+from __future__ import annotations
+
+from .. import backend
+
+
+def broadcast_error(op: str, *shapes) -> ValueError:
+    """The error for operands whose shapes do not broadcast together."""
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+
+
+def _scalar_tensor(value, like):
+    """Turn a Python number into a 0-d tensor whose dtype follows ``like`` (weak typing)."""
+    from ..tensor import Tensor
+
+    xp = backend.array_module(like.data)
+    kind = like.data.dtype.kind
+    if isinstance(value, bool):
+        dtype = like.data.dtype
+    elif isinstance(value, int):
+        dtype = like.data.dtype if kind in "iufc" else backend.default_dtype()
+        if kind == "b":
+            dtype = xp.int64
+    elif isinstance(value, float):
+        dtype = like.data.dtype if kind in "fc" else backend.default_dtype()
+    elif isinstance(value, complex):
+        dtype = like.data.dtype if kind == "c" else xp.complex64
+    else:
+        raise TypeError(f"expected a tensor or a number, got {type(value).__name__}")
+    return Tensor._make(xp.asarray(value, dtype=dtype), False, None, 0)
+
+
+def binary_operands(op: str, a, b):
+    """Convert the operands of a binary op to tensors with compatible dtypes.
+
+    Python numbers adopt the other operand's dtype (``float32_tensor * 2.5`` stays
+    float32); an integer tensor meeting a float is promoted to that float dtype.
+    """
+    from ..tensor import Tensor, as_tensor
+
+    a_is = isinstance(a, Tensor)
+    b_is = isinstance(b, Tensor)
+    try:
+        if a_is and not b_is:
+            b = _scalar_tensor(b, a) if _is_number(b) else as_tensor(b)
+        elif b_is and not a_is:
+            a = _scalar_tensor(a, b) if _is_number(a) else as_tensor(a)
+        elif not a_is and not b_is:
+            a = as_tensor(a)
+            b = _scalar_tensor(b, a) if _is_number(b) else as_tensor(b)
+    except TypeError as error:
+        raise TypeError(f"{op}: {error}") from None
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka != kb:
+        if ka in "fc" and kb not in "fc":
+            b = b.astype(a.data.dtype)
+        elif kb in "fc" and ka not in "fc":
+            a = a.astype(b.data.dtype)
+    if backend.gpu_in_use and a.device != b.device:
+        raise ValueError(f"{op}: operands are on different devices ({a.device} and {b.device})")
+    return a, b
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, complex))
+
+
+def float_operand(op: str, x, allow_int: bool = False):
+    """Convert to a tensor; integers become the default float unless ``allow_int``."""
+    from ..tensor import as_tensor
+
+    try:
+        x = as_tensor(x)
+    except TypeError as error:
+        raise TypeError(f"{op}: {error}") from None
+    if not allow_int and x.data.dtype.kind not in "fc":
+        x = x.astype(backend.default_dtype())
+    return x
