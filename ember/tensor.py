@@ -626,6 +626,18 @@ class Tensor:
                 "use the out-of-place form"
             )
 
+    def _snapshot(self) -> "Tensor":
+        """A separate tensor object for the current value and history of ``self``.
+
+        A recorded in-place op computes out of place from the snapshot and then
+        rebases ``self``; nodes that save their inputs then hold the snapshot, whose
+        value never changes, while nodes that saved ``self`` earlier see its version
+        bump and refuse to use a stale value.
+        """
+        old = Tensor._make(self.data, self.requires_grad, self.node, self.out_index)
+        old._tangent = self._tangent
+        return old
+
     def _rebase(self, result: "Tensor") -> "Tensor":
         """Make ``self`` take over ``result``'s value and history (a recorded in-place op)."""
         self.data = result.data
@@ -640,7 +652,7 @@ class Tensor:
         self._check_inplace(op)
         other_requires = isinstance(other, Tensor) and other.requires_grad
         if _State.enabled and (self.requires_grad or other_requires) or self._tangent:
-            return self._rebase(out_of_place(self, other))
+            return self._rebase(out_of_place(self._snapshot(), other))
         xp = backend.array_module(self.data)
         value = other.data if isinstance(other, Tensor) else other
         try:
@@ -705,7 +717,7 @@ class Tensor:
         if (_State.enabled and (self.requires_grad or value_requires)) or self._tangent:
             from .ops.movement import setitem
 
-            self._rebase(setitem(self, index, value))
+            self._rebase(setitem(self._snapshot(), index, value))
             return
         key = M.normalize_index(index, backend.array_module(self.data))
         try:
