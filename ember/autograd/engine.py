@@ -185,7 +185,6 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool, 
     With ``inputs`` (a list of tensors), gradients are returned for them instead of
     being accumulated into leaves' ``.grad`` (this is what ``autograd.grad`` uses).
     """
-    from ..tensor import Tensor
 
     captured = None
     capture_at = {}

@@ -87,6 +87,15 @@ class Function:
         return apply(cls, tuple(as_tensor(x) for x in inputs), params)
 
 
+class LinearFunction(Function):
+    """A primitive that is linear in its single input, so its jvp is itself applied
+    to the tangent (reshape, transpose, sum, indexing ...): one rule fewer to write."""
+
+    @staticmethod
+    def jvp(ctx, t):
+        return apply(ctx.fn, (t,), ctx.params)
+
+
 class _ForwardOnlyContext:
     """What a jvp rule sees when no reverse-mode node was recorded."""
 
@@ -109,34 +118,51 @@ class _ForwardOnlyContext:
 def apply(fn, inputs: tuple, params: dict):
     """Run primitive ``fn`` on tensors ``inputs``, recording it on the tape if needed.
 
-    This is the hot path of every eager op: it does no work for autograd unless an
-    input requires grad (and grad mode is on) or a forward-mode tangent is live.
+    This is the hot path of every eager op, written for speed: when no input needs
+    a gradient (or grad mode is off) and no forward-mode level is live, it is a
+    forward call and one tensor allocation.
     """
-    from ..tensor import Tensor
-
-    make = Tensor._make
-    record = _State.enabled and fn.differentiable
-    if record:
+    record = False
+    if _State.enabled and fn.differentiable:
         for t in inputs:
             if t.requires_grad:
+                record = True
                 break
+    forward_mode = bool(_Fwd.stack) and fn.differentiable
+    if not record and not forward_mode:
+        if len(inputs) == 1:
+            out = fn.forward(None, inputs[0].data, **params)
+        elif len(inputs) == 2:
+            out = fn.forward(None, inputs[0].data, inputs[1].data, **params)
         else:
-            record = False
-    forward_mode = _Fwd.stack and fn.differentiable
-    ctx = None
-    if record:
-        ctx = Node(fn, params)
-    elif forward_mode:
-        ctx = _ForwardOnlyContext(fn, params)
+            out = fn.forward(None, *[t.data for t in inputs], **params)
+        make = _tensor_class()._make
+        if fn.n_outputs == 1:
+            return make(out, False, None, 0)
+        return tuple(make(o, False, None, i) for i, o in enumerate(out))
+    return _apply_recorded(fn, inputs, params, record, forward_mode)
 
+
+_TENSOR = []
+
+
+def _tensor_class():
+    # Bound on first use: tensor.py imports this module, so it cannot be imported at the top.
+    if not _TENSOR:
+        from ..tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
+def _apply_recorded(fn, inputs, params, record, forward_mode):
+    make = _tensor_class()._make
+    ctx = Node(fn, params) if record else _ForwardOnlyContext(fn, params)
     out = fn.forward(ctx, *[t.data for t in inputs], **params)
-
-    if fn.n_outputs == 1:
-        outs = (out,)
-    else:
-        outs = out
+    outs = (out,) if fn.n_outputs == 1 else out
     if record and outs[0].dtype.kind not in "fc":
         record = False  # integer and boolean results never carry gradients
+        ctx = _ForwardOnlyContext(fn, params) if forward_mode else None
     if not record:
         results = tuple(make(o, False, None, i) for i, o in enumerate(outs))
         if forward_mode:
@@ -146,21 +172,34 @@ def apply(fn, inputs: tuple, params: dict):
         return results[0] if fn.n_outputs == 1 else results
 
     results = tuple(make(o, True, ctx, i) for i, o in enumerate(outs))
-    ctx.edges = tuple(
-        None if not t.requires_grad else (t if t.node is None else (t.node, t.out_index))
-        for t in inputs
-    )
-    ctx.in_meta = tuple((t.data.shape, t.data.dtype) if t.requires_grad else None for t in inputs)
-    saved = inputs if fn.save_inputs == "all" else tuple(inputs[i] for i in fn.save_inputs)
+    edges = []
+    meta = []
+    for t in inputs:
+        if t.requires_grad:
+            edges.append(t if t.node is None else (t.node, t.out_index))
+            meta.append((t.data.shape, t.data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx.edges = edges
+    ctx.in_meta = meta
+    save = fn.save_inputs
+    if save == "all":
+        saved = inputs
+    elif save:
+        saved = tuple([inputs[i] for i in save])
+    else:
+        saved = ()
     ctx.saved = saved
+    versions = [t._version for t in saved]
     if fn.save_output:
         ctx.out_data = outs
-        ctx.out_refs = tuple(weakref.ref(r) for r in results)
-        ctx.versions = tuple(t._version for t in saved) + (0,) * len(results)
+        ctx.out_refs = tuple([weakref.ref(r) for r in results])
+        versions.extend([0] * len(results))
     else:
         ctx.out_data = None
         ctx.out_refs = None
-        ctx.versions = tuple(t._version for t in saved)
+    ctx.versions = versions
     if forward_mode:
         # Forward-over-reverse needs the outputs' tangents at vjp time: keep them.
         ctx.out_strong = results

@@ -23,6 +23,18 @@ def _outputs(result):
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
+def _restricted(f, inputs, positions):
+    """``f`` as a function of the inputs at ``positions`` only, returning a tuple of outputs."""
+
+    def partial(*values):
+        args = list(inputs)
+        for p, value in zip(positions, values):
+            args[p] = value
+        return tuple(_outputs(f(*args)))
+
+    return partial
+
+
 def _differentiable_positions(inputs):
     marked = [i for i, x in enumerate(inputs) if getattr(x, "requires_grad", False)]
     if marked:
@@ -60,13 +72,7 @@ def _reverse_jacobian(f, inputs, positions):
 
     np = backend.numpy_module()
 
-    def partial(*xs):
-        args = list(inputs)
-        for p, x in zip(positions, xs):
-            args[p] = x
-        return tuple(_outputs(f(*args)))
-
-    outs, pullback = vjp(partial, *[inputs[p] for p in positions])
+    outs, pullback = vjp(_restricted(f, inputs, positions), *[inputs[p] for p in positions])
     jac = [[np.zeros((o.size, inputs[p].size)) for p in positions] for o in outs]
     for o_index, out in enumerate(outs):
         for k in range(out.size):
@@ -164,13 +170,7 @@ def _check_transpose_identity(f, inputs, positions, atol, rtol):
                 for i, x in enumerate(inputs)]
     _, out_tangents = jvp(lambda *a: tuple(_outputs(f(*a))), inputs, tangents)
 
-    def partial(*xs):
-        args = list(inputs)
-        for p, x in zip(positions, xs):
-            args[p] = x
-        return tuple(_outputs(f(*args)))
-
-    outs, pullback = vjp(partial, *[inputs[p] for p in positions])
+    outs, pullback = vjp(_restricted(f, inputs, positions), *[inputs[p] for p in positions])
     cotangents = tuple(Tensor(rng.standard_normal(o.shape)) for o in outs)
     grads = pullback(cotangents)
     forward_side = sum(float((u.numpy() * t.numpy()).sum()) for u, t in zip(cotangents, out_tangents))
@@ -201,13 +201,7 @@ def gradgradcheck(f: Callable, inputs: Sequence, eps: float = 1e-6, atol: float 
     def pulled_back(*args):
         xs, us = list(args[:n]), args[n:]
 
-        def partial(*ps):
-            full = list(xs)
-            for p, value in zip(positions, ps):
-                full[p] = value
-            return tuple(_outputs(f(*full)))
-
-        _, pullback = vjp(partial, *[xs[p] for p in positions])
+        _, pullback = vjp(_restricted(f, xs, positions), *[xs[p] for p in positions])
         return tuple(pullback(tuple(us)))
 
     all_inputs = tuple(x if i not in positions else x.detach().requires_grad_()

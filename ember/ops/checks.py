@@ -6,6 +6,7 @@ from deep inside a model knows which call was wrong and why.
 from __future__ import annotations
 
 from .. import backend
+from ..autograd.function import _tensor_class
 
 
 def broadcast_error(op: str, *shapes) -> ValueError:
@@ -41,10 +42,13 @@ def binary_operands(op: str, a, b):
     Python numbers adopt the other operand's dtype (``float32_tensor * 2.5`` stays
     float32); an integer tensor meeting a float is promoted to that float dtype.
     """
-    from ..tensor import Tensor, as_tensor
-
+    Tensor = _tensor_class()
     a_is = isinstance(a, Tensor)
     b_is = isinstance(b, Tensor)
+    if a_is and b_is and a.data.dtype is b.data.dtype and not backend.gpu_in_use:
+        return a, b  # the common case, kept cheap
+    from ..tensor import as_tensor
+
     try:
         if a_is and not b_is:
             b = _scalar_tensor(b, a) if _is_number(b) else as_tensor(b)
@@ -72,6 +76,8 @@ def _is_number(value) -> bool:
 
 def float_operand(op: str, x, allow_int: bool = False):
     """Convert to a tensor; integers become the default float unless ``allow_int``."""
+    if type(x) is _tensor_class() and x.data.dtype.kind == "f":
+        return x  # the common case, kept cheap
     from ..tensor import as_tensor
 
     try:

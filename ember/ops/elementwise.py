@@ -6,7 +6,7 @@ in one shared place (``engine._sum_to_shape``).
 """
 from __future__ import annotations
 
-from ..autograd.function import Function, apply
+from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module, default_dtype
 from .checks import binary_operands, float_operand
 
@@ -236,7 +236,7 @@ class Where(Function):
 
 
 # ------------------------------------------------------------------ unary
-class Neg(Function):
+class Neg(LinearFunction):
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -244,11 +244,6 @@ class Neg(Function):
     @staticmethod
     def vjp(ctx, g):
         return -g
-
-    @staticmethod
-    def jvp(ctx, t):
-        return -t
-
 
 class Exp(Function):
     save_output = True
@@ -448,7 +443,7 @@ def _inside(x, params):
     return mask
 
 
-class Cast(Function):
+class Cast(LinearFunction):
     """Change dtype; the gradient is cast back to the input's dtype by the engine."""
 
     @staticmethod
@@ -458,11 +453,6 @@ class Cast(Function):
     @staticmethod
     def vjp(ctx, g):
         return g
-
-    @staticmethod
-    def jvp(ctx, t):
-        return t.astype(ctx.params["dtype"])
-
 
 class _NonDifferentiable(Function):
     differentiable = False

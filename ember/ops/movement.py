@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 
-from ..autograd.function import Function, apply
+from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
 from .checks import broadcast_error
 
@@ -21,7 +21,7 @@ def _tensor(x):
 
 
 # ------------------------------------------------------------------ broadcasting
-class BroadcastTo(Function):
+class BroadcastTo(LinearFunction):
     name = "broadcast_to"
 
     @staticmethod
@@ -32,12 +32,7 @@ class BroadcastTo(Function):
     def vjp(ctx, g):
         return sum_to(g, ctx.in_meta[0][0])
 
-    @staticmethod
-    def jvp(ctx, t):
-        return broadcast_to(t, ctx.params["shape"])
-
-
-class SumTo(Function):
+class SumTo(LinearFunction):
     """Sum a broadcast array back down to ``shape``: the one place broadcasting is undone."""
 
     name = "sum_to"
@@ -54,11 +49,6 @@ class SumTo(Function):
     @staticmethod
     def vjp(ctx, g):
         return broadcast_to(g, ctx.in_meta[0][0])
-
-    @staticmethod
-    def jvp(ctx, t):
-        return sum_to(t, ctx.params["shape"])
-
 
 def broadcast_to(x, shape):
     """Broadcast ``x`` to ``shape`` (a read-only view; no copy)."""
@@ -96,7 +86,7 @@ def expand(x, *shape):
 
 
 # ------------------------------------------------------------------ reshaping
-class Reshape(Function):
+class Reshape(LinearFunction):
     @staticmethod
     def forward(ctx, x, shape):
         return x.reshape(shape)
@@ -104,11 +94,6 @@ class Reshape(Function):
     @staticmethod
     def vjp(ctx, g):
         return reshape(g, ctx.in_meta[0][0])
-
-    @staticmethod
-    def jvp(ctx, t):
-        return reshape(t, ctx.params["shape"])
-
 
 def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -173,7 +158,7 @@ def _axis(op, axis, ndim):
     return axis % ndim if ndim else 0
 
 
-class Transpose(Function):
+class Transpose(LinearFunction):
     @staticmethod
     def forward(ctx, x, axes):
         return x.transpose(axes)
@@ -185,11 +170,6 @@ class Transpose(Function):
         for i, a in enumerate(axes):
             inverse[a] = i
         return transpose(g, tuple(inverse))
-
-    @staticmethod
-    def jvp(ctx, t):
-        return transpose(t, ctx.params["axes"])
-
 
 def transpose(x, axes=None):
     """Permute dimensions (reverse them when ``axes`` is None), like ``numpy.transpose``."""
@@ -231,7 +211,7 @@ def _is_basic(index) -> bool:
     return True
 
 
-class GetItem(Function):
+class GetItem(LinearFunction):
     name = "getitem"
 
     @staticmethod
@@ -242,12 +222,7 @@ class GetItem(Function):
     def vjp(ctx, g):
         return index_add_into_zeros(g, ctx.in_meta[0][0], ctx.params["index"])
 
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(GetItem, (t,), ctx.params)
-
-
-class IndexAddIntoZeros(Function):
+class IndexAddIntoZeros(LinearFunction):
     """Scatter ``g`` into zeros of ``shape`` at ``index``, adding where indices repeat."""
 
     name = "index_add"
@@ -265,11 +240,6 @@ class IndexAddIntoZeros(Function):
     @staticmethod
     def vjp(ctx, g):
         return apply(GetItem, (g,), {"index": ctx.params["index"]})
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(IndexAddIntoZeros, (t,), ctx.params)
-
 
 def index_add_into_zeros(g, shape, index):
     return apply(IndexAddIntoZeros, (g,), {"shape": tuple(shape), "index": index})
@@ -333,7 +303,7 @@ def _along_axis(index, axis, xp):
     return tuple(grids)
 
 
-class Gather(Function):
+class Gather(LinearFunction):
     @staticmethod
     def forward(ctx, x, index, axis):
         return array_module(x).take_along_axis(x, index, axis=axis)
@@ -342,11 +312,6 @@ class Gather(Function):
     def vjp(ctx, g):
         zeros = g.new_zeros(ctx.in_meta[0][0])
         return scatter_add(zeros, ctx.params["axis"], ctx.params["index"], g)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(Gather, (t,), ctx.params)
-
 
 class ScatterAdd(Function):
     name = "scatter_add"
@@ -567,7 +532,7 @@ def pad(x, pad_width, value: float = 0.0):
     return apply(Pad, (x,), {"pad_width": widths, "value": value})
 
 
-class Flip(Function):
+class Flip(LinearFunction):
     @staticmethod
     def forward(ctx, x, axes):
         return array_module(x).flip(x, axis=axes)
@@ -575,11 +540,6 @@ class Flip(Function):
     @staticmethod
     def vjp(ctx, g):
         return flip(g, ctx.params["axes"])
-
-    @staticmethod
-    def jvp(ctx, t):
-        return flip(t, ctx.params["axes"])
-
 
 def flip(x, axis=None):
     """Reverse the order of elements along ``axis`` (all axes when None)."""
@@ -591,7 +551,7 @@ def flip(x, axis=None):
     return apply(Flip, (x,), {"axes": axes})
 
 
-class Repeat(Function):
+class Repeat(LinearFunction):
     @staticmethod
     def forward(ctx, x, repeats, axis):
         return array_module(x).repeat(x, repeats, axis=axis)
@@ -604,11 +564,6 @@ class Repeat(Function):
         from .reduce import sum as reduce_sum
 
         return reduce_sum(reshape(g, split_shape), axis=axis + 1)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(Repeat, (t,), ctx.params)
-
 
 def repeat(x, repeats, axis=None):
     """Repeat each element ``repeats`` times along ``axis`` (NumPy's ``repeat``)."""
@@ -693,7 +648,7 @@ def setitem(x, index, value):
         raise type(error)(f"setitem: {error} (tensor {x.shape}, value {value.shape})") from None
 
 
-class Identity(Function):
+class Identity(LinearFunction):
     @staticmethod
     def forward(ctx, x):
         return x
@@ -702,12 +657,7 @@ class Identity(Function):
     def vjp(ctx, g):
         return g
 
-    @staticmethod
-    def jvp(ctx, t):
-        return t
-
-
-class Copy(Function):
+class Copy(LinearFunction):
     @staticmethod
     def forward(ctx, x):
         return x.copy()
@@ -715,11 +665,6 @@ class Copy(Function):
     @staticmethod
     def vjp(ctx, g):
         return g
-
-    @staticmethod
-    def jvp(ctx, t):
-        return t
-
 
 def broadcast_shapes(*shapes):
     """The shape that ``shapes`` broadcast to, or a ValueError naming them."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 
-from ..autograd.function import Function, apply
+from ..autograd.function import Function, LinearFunction, _tensor_class, apply
 from ..backend import array_module
 from .movement import broadcast_to, flip, reshape, _axis
 
@@ -36,7 +36,7 @@ def _expand_back(g, ctx):
     return broadcast_to(g, shape)
 
 
-class Sum(Function):
+class Sum(LinearFunction):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         return x.sum(axis=axis, keepdims=keepdims)
@@ -44,11 +44,6 @@ class Sum(Function):
     @staticmethod
     def vjp(ctx, g):
         return _expand_back(g, ctx)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(Sum, (t,), ctx.params)
-
 
 class _Extremum(Function):
     save_inputs = (0,)
@@ -123,7 +118,7 @@ class Prod(Function):
         return (t * Prod.others(x, p["axis"])).sum(axis=p["axis"], keepdims=p["keepdims"])
 
 
-class Cumsum(Function):
+class Cumsum(LinearFunction):
     @staticmethod
     def forward(ctx, x, axis):
         return x.cumsum(axis=axis)
@@ -132,11 +127,6 @@ class Cumsum(Function):
     def vjp(ctx, g):
         axis = ctx.params["axis"]
         return flip(cumsum(flip(g, axis), axis), axis)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return cumsum(t, ctx.params["axis"])
-
 
 class ArgExtremum(Function):
     differentiable = False
@@ -152,9 +142,10 @@ class ArgExtremum(Function):
 
 # ------------------------------------------------------------------ public functions
 def _reduce(fn, x, axis, keepdims, allow_int=True):
-    from ..tensor import as_tensor
+    if type(x) is not _tensor_class():
+        from ..tensor import as_tensor
 
-    x = as_tensor(x)
+        x = as_tensor(x)
     axes = _axes(fn.name, axis, x.ndim)
     if fn in (Max, Min) and x.size == 0:
         raise ValueError(f"{fn.name}: cannot reduce an empty tensor of shape {x.shape}")
