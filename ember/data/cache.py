@@ -37,10 +37,8 @@ def decoded_cache_dir() -> Path:
     ``$EMBER_CACHE`` when set, else ``~/.cache/ember/decoded``.
 
     Example:
-        >>> import os
-        >>> os.environ["EMBER_CACHE"] = "/tmp/ember-cache"
-        >>> str(decoded_cache_dir())
-        '/tmp/ember-cache'
+        >>> decoded_cache_dir().is_absolute()
+        True
     """
     env = os.environ.get(ENV_CACHE)
     if env:

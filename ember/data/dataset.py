@@ -80,7 +80,7 @@ class TensorDataset(Dataset[Tuple[Any, ...]]):
     Example:
         >>> x, y = np.arange(12).reshape(6, 2), np.arange(6)
         >>> ds = TensorDataset(x, y)
-        >>> ds[1]
+        >>> ds[1][0], int(ds[1][1])
         (array([2, 3]), 1)
         >>> ds.__getitems__(np.array([0, 5]))[1]  # a whole batch in one fancy-index
         array([0, 5])
@@ -121,7 +121,7 @@ class ArrayDataset(TensorDataset):
     Example:
         >>> from ember.data.transforms import ToFloat
         >>> ds = ArrayDataset(np.full((3, 2, 2), 255, np.uint8), np.arange(3), transform=ToFloat())
-        >>> ds[0][0].max(), ds.targets[2]
+        >>> float(ds[0][0].max()), int(ds.targets[2])
         (1.0, 2)
     """
 
@@ -158,7 +158,8 @@ class ArrayDataset(TensorDataset):
         self.transforms[1] = value
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(n={len(self)}, data={self.data.dtype}{self.data.shape[1:]}, "
+        sample = f"{self.data.dtype}{self.data.shape[1:]}"
+        return (f"{type(self).__name__}(n={len(self)}, data={sample}, "
                 f"transform={self.transform!r})")
 
 
@@ -167,8 +168,8 @@ class Subset(Dataset[T]):
 
     Example:
         >>> sub = Subset(TensorDataset(np.arange(10)), [9, 0])
-        >>> len(sub), sub[0]
-        (2, (9,))
+        >>> len(sub), int(sub[0][0])
+        (2, 9)
     """
 
     def __init__(self, dataset: Any, indices: Iterable[int]) -> None:
@@ -191,8 +192,8 @@ class ConcatDataset(Dataset[Any]):
 
     Example:
         >>> ds = ConcatDataset([TensorDataset(np.arange(3)), TensorDataset(np.arange(10, 12))])
-        >>> len(ds), ds[3], ds.__getitems__(np.array([4, 0]))
-        (5, (10,), (array([11,  0]),))
+        >>> len(ds), int(ds[3][0]), ds.__getitems__(np.array([4, 0]))
+        (5, 10, (array([11,  0]),))
     """
 
     def __init__(self, datasets: Iterable[Any]) -> None:
@@ -265,7 +266,8 @@ def random_split(dataset: Any, lengths: Sequence[Union[int, float]],
     else:
         sizes = [int(v) for v in lengths]
         if sum(sizes) != n or any(v < 0 for v in sizes):
-            raise ValueError(f"random_split: lengths {sizes} do not sum to the dataset's length {n}")
+            raise ValueError(f"random_split: lengths {sizes} do not sum to the dataset's "
+                             f"length {n}")
     permutation = np.random.default_rng(seed).permutation(n)
     bounds = np.cumsum([0] + sizes)
     return [Subset(dataset, permutation[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

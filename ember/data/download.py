@@ -2,7 +2,7 @@
 
 * :func:`data_dir` resolves the data directory: ``$EMBER_DATA`` if set, else
   ``~/.cache/ember``. Each dataset has its own folder below it (``mnist/``...).
-* :func:`download` fetches one file from a list of mirrors with the standard
+* :func:`download_url` fetches one file from a list of mirrors with the standard
   library's :mod:`urllib` only, shows a progress bar on stderr, verifies its size
   and checksum, and writes it atomically: the bytes go to a temporary file in the
   same directory, which is fsynced and then renamed over the final name. A
@@ -47,10 +47,8 @@ def data_dir() -> Path:
         An absolute path.
 
     Example:
-        >>> import os
-        >>> os.environ["EMBER_DATA"] = "/tmp/ember-data"
-        >>> str(data_dir())
-        '/tmp/ember-data'
+        >>> data_dir().is_absolute()
+        True
     """
     env = os.environ.get(ENV_DATA)
     if env:
@@ -239,7 +237,7 @@ def _human(n: Optional[float]) -> str:
 
 # --------------------------------------------------------------------------- download
 
-def download(urls: Union[str, Sequence[str]], dest: PathLike, *, md5: Optional[str] = None,
+def download_url(urls: Union[str, Sequence[str]], dest: PathLike, *, md5: Optional[str] = None,
              sha256: Optional[str] = None, size: Optional[int] = None, progress: bool = True,
              timeout: float = 60.0) -> Path:
     """Download ``dest`` from the first mirror that delivers a verified copy.
@@ -269,7 +267,7 @@ def download(urls: Union[str, Sequence[str]], dest: PathLike, *, md5: Optional[s
     Example:
         >>> import tempfile, pathlib
         >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "src").write_bytes(b"abc")
-        >>> out = download(["file:///nonexistent/src", (d / "src").as_uri()], d / "copy",
+        >>> out = download_url(["file:///nonexistent/src", (d / "src").as_uri()], d / "copy",
         ...                md5="900150983cd24fb0d6963f7d28e17f72", progress=False)
         >>> out.read_bytes()
         b'abc'
@@ -290,7 +288,8 @@ def download(urls: Union[str, Sequence[str]], dest: PathLike, *, md5: Optional[s
             reason = exc.problem if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
             failures.append(f"  {url}: {reason}")
     raise DataError("download failed from every mirror; nothing was written:\n"
-                    + "\n".join(failures), dest)
+                    + "\n".join(failures)
+                    + f"\nIf you can get the file another way, put it at {dest}.", dest)
 
 
 def _download_one(url: str, dest: Path, *, md5: Optional[str], sha256: Optional[str],
@@ -419,7 +418,7 @@ def ensure_files(dataset: str, folder: str, files: Sequence[RemoteFile], *,
         DataError: A file fails its checksum, or no mirror delivered it.
 
     Example:
-        >>> ensure_files("Demo", "demo", [RemoteFile("a.txt")], root="/nonexistent")  # doctest: +ELLIPSIS
+        >>> ensure_files("Demo", "demo", [RemoteFile("a.txt")], root="/nonexistent")
         Traceback (most recent call last):
         ...
         ember.data.errors.DataNotFoundError: ember.data: /nonexistent/demo: Demo files missing...
@@ -432,8 +431,8 @@ def ensure_files(dataset: str, folder: str, files: Sequence[RemoteFile], *,
         if not download_missing:
             raise missing_error(dataset, directory, missing)
         for f in missing:
-            download(f.urls, directory / f.name, md5=f.md5, sha256=f.sha256, size=f.size,
-                     progress=progress)
+            download_url(f.urls, directory / f.name, md5=f.md5, sha256=f.sha256, size=f.size,
+                         progress=progress)
         return directory  # freshly downloaded files were verified on the way in
     if verify:
         for f in files:

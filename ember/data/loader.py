@@ -72,7 +72,8 @@ class DataLoader:
                 raise ValueError("DataLoader: pass either shuffle=True or a sampler, not both "
                                  "(the sampler decides the order)")
             if sampler is None:
-                sampler = RandomSampler(dataset, seed=seed) if shuffle else SequentialSampler(dataset)
+                sampler = (RandomSampler(dataset, seed=seed) if shuffle
+                           else SequentialSampler(dataset))
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         if int(prefetch) < 0:
             raise ValueError(f"DataLoader: prefetch must be >= 0, got {prefetch}")
@@ -140,7 +141,8 @@ def _tensor_wrapper() -> Callable[[Any], Any]:
         tensor_type = ember.Tensor
     except (ImportError, AttributeError) as exc:
         raise ImportError("DataLoader(as_tensor=True) needs ember.Tensor from the ember core, "
-                          "which is not available; use as_tensor=False to get NumPy arrays") from exc
+                          "which is not available; use as_tensor=False to get NumPy "
+                          "arrays") from exc
     return lambda batch: tree_map(
         lambda leaf: tensor_type(leaf) if isinstance(leaf, np.ndarray) else leaf, batch)
 

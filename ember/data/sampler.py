@@ -120,9 +120,9 @@ class RandomSampler(Sampler):
     Example:
         >>> s = RandomSampler(range(5), seed=0)
         >>> first, second = s.indices(), s.indices()
-        >>> sorted(first.tolist()) == [0, 1, 2, 3, 4], (first != second).any()
+        >>> sorted(first.tolist()) == [0, 1, 2, 3, 4], bool((first != second).any())
         (True, True)
-        >>> s.set_epoch(0); (s.indices() == first).all()
+        >>> s.set_epoch(0); bool((s.indices() == first).all())
         True
     """
 
@@ -201,7 +201,8 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  seed: Seed = None) -> None:
         w = np.asarray(weights, dtype=np.float64)
-        if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        valid = w.ndim == 1 and w.size > 0 and np.all(np.isfinite(w)) and np.all(w >= 0)
+        if not valid or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-D sequence of "
                              "finite, non-negative numbers with a positive sum")
         if not replacement and num_samples > np.count_nonzero(w):
@@ -241,7 +242,10 @@ class DistributedSampler(Sampler):
     by wrapping around so that it divides evenly (or drops the tail with
     ``drop_last=True``), and keeps every ``num_replicas``-th index starting at
     ``rank``. Shards are therefore disjoint (up to the padding) and together cover
-    the dataset. Call :meth:`set_epoch` at the start of each epoch on every rank.
+    the dataset. Like :class:`RandomSampler`, each call to :meth:`indices` moves to
+    the next epoch (so forgetting :meth:`set_epoch` does not repeat one order
+    forever); calling :meth:`set_epoch` with the same value on every rank pins it
+    explicitly, e.g. after resuming from a checkpoint.
 
     Args:
         dataset: The dataset (only its length is used).
@@ -268,11 +272,12 @@ class DistributedSampler(Sampler):
         if self.num_replicas < 1 or not 0 <= self.rank < self.num_replicas:
             raise ValueError(f"DistributedSampler: rank {self.rank} is not in "
                              f"[0, {self.num_replicas})")
-        self.dataset, self.shuffle, self.seed, self.drop_last = dataset, shuffle, int(seed), drop_last
+        self.dataset, self.shuffle, self.drop_last = dataset, shuffle, drop_last
+        self.seed = int(seed)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
-        """Choose the epoch; all ranks must use the same value so their shards agree."""
+        """Make the next :meth:`indices` produce epoch ``epoch`` (the same on all ranks)."""
         self.epoch = int(epoch)
 
     @property
@@ -288,8 +293,9 @@ class DistributedSampler(Sampler):
 
     def indices(self) -> np.ndarray:
         n = len(self.dataset)
+        epoch, self.epoch = self.epoch, self.epoch + 1
         if self.shuffle:
-            order = np.random.default_rng([self.seed, self.epoch]).permutation(n).astype(np.int64)
+            order = np.random.default_rng([self.seed, epoch]).permutation(n).astype(np.int64)
         else:
             order = np.arange(n, dtype=np.int64)
         if self.total_size > n:

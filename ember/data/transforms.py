@@ -146,7 +146,11 @@ class ToFloat(_Elementwise):
     def __call__(self, x: Any) -> np.ndarray:
         out = np.asarray(x).astype(self.dtype)  # always a copy: never scale the dataset in place
         if self.scale != 1.0:
-            out *= self.dtype.type(self.scale)
+            divisor = 1.0 / self.scale
+            if divisor == round(divisor):
+                out /= self.dtype.type(divisor)  # x / 255 exactly, as users expect
+            else:
+                out *= self.dtype.type(self.scale)
         return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..cache import cached_arrays
 from ..dataset import ArrayDataset
-from ..download import RemoteFile, candidate_dirs, check_file, download, missing_error
+from ..download import RemoteFile, candidate_dirs, check_file, download_url, missing_error
 from ..errors import DataError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -104,13 +104,14 @@ class _CifarBinary(ArrayDataset):
             if from_archive:
                 if verify:
                     check_file(sources[0], md5=self.archive_md5)
-                buffers = _read_members(sources[0], [f"{self.inner}/{n}" for n in self.files()])
+                buffers = _read_members(sources[0],
+                                         [f"{self.inner}/{n}" for n in self.files(self.split)])
             else:
                 buffers = [(p, p.read_bytes()) for p in sources]
             parts = [parse_cifar(buf, name, self.label_bytes, self.num_classes)
                      for name, buf in buffers]
-            return {"images": np.concatenate([p[0] for p in parts]),
-                    "labels": np.concatenate([p[1] for p in parts])}
+            return {key + "images": np.concatenate([p[0] for p in parts]),
+                    key + "labels": np.concatenate([p[1] for p in parts])}
 
         # One archive holds both splits, so the split is part of the cache key.
         key = f"{self.split}-"
@@ -120,9 +121,9 @@ class _CifarBinary(ArrayDataset):
                          transform, target_transform)
 
     @classmethod
-    def files(cls, split: Optional[str] = None) -> List[str]:
-        return cls.split_files["train"] + cls.split_files["test"] if split is None \
-            else cls.split_files[split]
+    def files(cls, split: str) -> List[str]:
+        """Names of the split's binary files (``data_batch_1.bin``...)."""
+        return list(cls.split_files[split])
 
     @classmethod
     def remote_archive(cls) -> RemoteFile:
@@ -142,7 +143,7 @@ class _CifarBinary(ArrayDataset):
         target = dirs[0]
         if download_missing:
             remote = self.remote_archive()
-            download(remote.urls, target / remote.name, md5=remote.md5, size=remote.size,
+            download_url(remote.urls, target / remote.name, md5=remote.md5, size=remote.size,
                      progress=progress)
             return [target / remote.name], True
         extracted = ", ".join(names)
@@ -185,7 +186,8 @@ class CIFAR10(_CifarBinary):
         root: Data directory (default: :func:`~ember.data.data_dir`).
         train: Training split (else the test split).
         download: Download the archive (162 MB) when nothing is found.
-        transform: Applied to images; e.g. ``Compose([RandomCrop(32, 4), RandomHorizontalFlip(), ToFloat()])``.
+        transform: Applied to images, e.g.
+            ``Compose([RandomCrop(32, 4), RandomHorizontalFlip(), ToFloat()])``.
         target_transform: Applied to labels.
         verify: Check the archive's MD5 on first decode.
         progress: Progress bar while downloading.
@@ -281,7 +283,7 @@ def load_cifar10(root: Optional[PathLike] = None, download: bool = False,
             ``(N, 3, 32, 32)``.
 
     Example:
-        >>> (x_train, y_train), (x_test, y_test) = load_cifar10(channels_last=True)  # doctest: +SKIP
+        >>> (x_train, y_train), _ = load_cifar10(channels_last=True)  # doctest: +SKIP
         >>> x_train.shape  # doctest: +SKIP
         (50000, 32, 32, 3)
     """

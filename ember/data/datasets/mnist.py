@@ -21,7 +21,7 @@ import numpy as np
 
 from ..cache import cached_arrays
 from ..dataset import ArrayDataset
-from ..download import RemoteFile, candidate_dirs, download, locate, missing_error
+from ..download import RemoteFile, candidate_dirs, download_url, locate, missing_error
 from ..errors import DataError
 from .idx import MAGIC_IMAGES, MAGIC_LABELS, read_idx
 
@@ -77,11 +77,12 @@ class _IdxImages(ArrayDataset):
         if download_missing:
             for f in remote:
                 if not (target / f.name).is_file():
-                    download(f.urls, target / f.name, md5=f.md5, size=f.size, progress=progress)
+                    download_url(f.urls, target / f.name, md5=f.md5, size=f.size, progress=progress)
             return target
         if self.has_sample and not self.train and all((sample_dir() / n).is_file() for n in names):
             return sample_dir()
-        raise missing_error(self.name, target, [f for f in remote if not (target / f.name).is_file()])
+        missing = [f for f in remote if not (target / f.name).is_file()]
+        raise missing_error(self.name, target, missing)
 
     def _decode(self, directory: Path, verify: bool) -> Arrays:
         image_file, label_file = self.remote_files(self.split)
@@ -197,7 +198,7 @@ def mnist_sample(transform: Transform = None, target_transform: Transform = None
 
     Example:
         >>> ds = mnist_sample()
-        >>> len(ds), ds.data.shape, np.bincount(ds.targets).min()
+        >>> len(ds), ds.data.shape, int(np.bincount(ds.targets).min())
         (10000, (10000, 28, 28), 892)
     """
     return MNIST(root=sample_dir(), train=False, transform=transform,

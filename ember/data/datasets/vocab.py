@@ -96,7 +96,9 @@ class Vocabulary:
         return self.id(token)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and self.tokens == other.tokens and self.unk == other.unk
+        if not isinstance(other, Vocabulary):
+            return NotImplemented
+        return self.tokens == other.tokens and self.unk == other.unk
 
     def __repr__(self) -> str:
         head = ", ".join(repr(t) for t in self.tokens[:8])
