@@ -12,7 +12,7 @@ Example:
 from numpy import bool_ as bool  # noqa: A001 - dtype aliases, as in torch.float32
 from numpy import float16, float32, float64, int8, int16, int32, int64, uint8
 
-from . import autograd, backend
+from . import autograd, backend, data, nn, optim
 from .autograd import enable_grad, grad, jvp, no_grad, set_grad_enabled, value_and_grad, vjp
 from .autograd.grad_mode import is_grad_enabled
 from .backend import default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state
@@ -31,3 +31,9 @@ clamp = clip
 cat = concat
 
 __version__ = "0.1.0"
+from .io import load, save  # noqa: E402 - io builds on the names above
+from .io.dlpack import from_dlpack  # noqa: E402
+
+# `ember.compile` is the function; the package of the same name stays importable
+# (`from ember.compile import CompileError`) through sys.modules.
+from .compile import compile  # noqa: E402,F811

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import backend
+from .autograd.tracing import _Trace
 from .tensor import Tensor, _to_array
 
 
@@ -20,6 +21,8 @@ def _shape(shape) -> tuple:
 
 
 def _finish(array, requires_grad: bool) -> Tensor:
+    if _Trace.tracer is not None:
+        _Trace.tracer.note_fresh(array)
     t = Tensor._make(array, False, None, 0)
     if requires_grad:
         t.requires_grad_(True)
@@ -40,8 +43,19 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cp
         >>> ember.tensor([[1, 2], [3, 4]]).dtype
         dtype('int64')
     """
-    if isinstance(data, Tensor):
-        data = data.data
+    if isinstance(data, Tensor) or hasattr(data, "__array_namespace__"):
+        # An array is copied by a primitive, so a compiled function sees where it came from.
+        from .ops.movement import Copy
+        from .autograd.function import apply
+        from .autograd.grad_mode import no_grad
+
+        source = data.detach() if isinstance(data, Tensor) else Tensor(data)
+        with no_grad():
+            if dtype is not None and source.dtype != backend.numpy_module().dtype(dtype):
+                source = source.astype(dtype)
+            copied = apply(Copy, (source,), {})
+        copied = copied.to(device) if device != copied.device else copied
+        return _finish(copied.data, requires_grad)
     array = _to_array(data, dtype, backend.module_for_device(device))
     array = backend.to_device(array.copy(), device)
     return _finish(array, requires_grad)
@@ -121,6 +135,21 @@ def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) ->
     return _finish(xp.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
 
 
+def _random_source(draw):
+    """Let ``ember.compile`` replay a random draw instead of freezing its first value."""
+    import functools
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        result = draw(*args, **kwargs)
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_source(draw, args, kwargs, result)
+        return result
+
+    return wrapper
+
+
+@_random_source
 def rand(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """Uniform samples in ``[0, 1)`` from the global seeded generator."""
     xp = backend.module_for_device(device)
@@ -130,6 +159,7 @@ def rand(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -
                    requires_grad)
 
 
+@_random_source
 def randn(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """Standard normal samples from the global seeded generator."""
     xp = backend.module_for_device(device)
@@ -139,6 +169,7 @@ def randn(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") 
     return _finish(sample.astype(dt, copy=False), requires_grad)
 
 
+@_random_source
 def randint(low: int, high: int | None = None, size=(), dtype="int64", device: str = "cpu") -> Tensor:
     """Integers drawn uniformly from ``[low, high)``."""
     if high is None:

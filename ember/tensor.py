@@ -12,6 +12,7 @@ from . import backend
 from .autograd import engine
 from .autograd.function import apply
 from .autograd.grad_mode import _State
+from .autograd.tracing import _Trace
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
@@ -30,7 +31,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "node", "out_index", "_version", "_hooks",
+    __slots__ = ("data", "_grad", "requires_grad", "node", "out_index", "_version", "_hooks",
                  "_tangent", "__weakref__")
 
     # NumPy must defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
@@ -41,7 +42,7 @@ class Tensor:
             data = data.data
         array = _to_array(data, dtype)
         self.data = array
-        self.grad = None
+        self._grad = None
         self.node = None
         self.out_index = 0
         self._version = 0
@@ -56,7 +57,7 @@ class Tensor:
         """Wrap an array without any checks (the ops' fast path)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.node = node
         t.out_index = index
@@ -64,6 +65,21 @@ class Tensor:
         t._hooks = None
         t._tangent = None
         return t
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
+        if value is not None and value.shape != self.data.shape:
+            raise ValueError(f"grad: shape {value.shape} does not match tensor shape {self.data.shape}")
+        self._grad = value
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_grad_assignment(self, value)
 
     # ------------------------------------------------------------ array facts
     @property
@@ -120,6 +136,8 @@ class Tensor:
 
     def numpy(self):
         """The data as a NumPy array (shared, not copied, on the CPU)."""
+        if _Trace.tracer is not None:
+            _Trace.tracer.check_read(self, "numpy")
         data = self.data
         return data.get() if hasattr(data, "get") and not isinstance(data, _host_ndarray()) else data
 
@@ -127,6 +145,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
+        if _Trace.tracer is not None:
+            _Trace.tracer.check_read(self, "item")
         return self.data.item()
 
     def tolist(self):
@@ -144,6 +164,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _Trace.tracer is not None:
+            _Trace.tracer.check_read(self, "bool")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
@@ -153,6 +175,8 @@ class Tensor:
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
+        if _Trace.tracer is not None:
+            _Trace.tracer.check_read(self, "index")
         return int(self.data)
 
     def __repr__(self) -> str:
@@ -660,6 +684,8 @@ class Tensor:
         except (TypeError, ValueError) as error:
             raise type(error)(f"{op}: {error} (tensor {self.shape} {self.dtype})") from None
         self._version += 1
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_inplace(ufunc, self, other)
         return self
 
     def __iadd__(self, other):
@@ -699,6 +725,8 @@ class Tensor:
             return self._rebase(Tensor._make(filled, False, None, 0))
         self.data[...] = value
         self._version += 1
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_setitem(self, (Ellipsis,), value)
         return self
 
     def zero_(self) -> "Tensor":
@@ -725,6 +753,8 @@ class Tensor:
         except (ValueError, IndexError) as error:
             raise type(error)(f"setitem: {error} (tensor of shape {self.shape})") from None
         self._version += 1
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_setitem(self, key, value)
 
 
 class _HookHandle:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 
 from .grad_mode import _State
+from .tracing import _Trace
 
 
 class Node:
@@ -129,12 +130,16 @@ def _accumulate_leaf(leaf, grad, fresh_ids):
         data = grad.data
         # The same array may reach several leaves (the vjp of `a + b` returns g twice)
         # or be a broadcast view; a leaf's .grad must be its own writable buffer.
-        if id(data) in fresh_ids or not data.flags.owndata or not data.flags.writeable:
+        if id(data) in fresh_ids or not data.flags.owndata or not getattr(data.flags, "writeable", True):
             grad = grad.copy()
         fresh_ids.add(id(grad.data))
-        leaf.grad = grad if _State.enabled else grad.detach()
+        leaf._grad = grad if _State.enabled else grad.detach()
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_set_grad(leaf, leaf._grad, accumulated=False)
     else:
-        leaf.grad = leaf.grad + grad
+        leaf._grad = leaf._grad + grad
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_set_grad(leaf, leaf._grad, accumulated=True)
 
 
 def _node_vjp(node, grads, capture_at, captured):

@@ -38,6 +38,7 @@ import weakref
 from .engine import Node
 from .forward import _Fwd, propagate_tangents
 from .grad_mode import _State
+from .tracing import _Trace
 
 
 class Function:
@@ -138,8 +139,12 @@ def apply(fn, inputs: tuple, params: dict):
             out = fn.forward(None, *[t.data for t in inputs], **params)
         make = _tensor_class()._make
         if fn.n_outputs == 1:
-            return make(out, False, None, 0)
-        return tuple(make(o, False, None, i) for i, o in enumerate(out))
+            result = make(out, False, None, 0)
+        else:
+            result = tuple(make(o, False, None, i) for i, o in enumerate(out))
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_kernel(fn, inputs, params, None, result)
+        return result
     return _apply_recorded(fn, inputs, params, record, forward_mode)
 
 
@@ -169,7 +174,10 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
             ctx.inputs = inputs
             ctx.outputs = results
             propagate_tangents(fn, ctx, inputs, results)
-        return results[0] if fn.n_outputs == 1 else results
+        result = results[0] if fn.n_outputs == 1 else results
+        if _Trace.tracer is not None:
+            _Trace.tracer.record_kernel(fn, inputs, params, ctx, result)
+        return result
 
     results = tuple(make(o, True, ctx, i) for i, o in enumerate(outs))
     edges = []
@@ -206,4 +214,7 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
         ctx.inputs = inputs
         ctx.outputs = results
         propagate_tangents(fn, ctx, inputs, results)
-    return results[0] if fn.n_outputs == 1 else results
+    result = results[0] if fn.n_outputs == 1 else results
+    if _Trace.tracer is not None:
+        _Trace.tracer.record_kernel(fn, inputs, params, ctx, result)
+    return result

@@ -184,13 +184,15 @@ class _Progress:
         self._tqdm = None
         if not enabled:
             return
-        try:  # optional: a nicer bar when the user already has tqdm
+        self._tty = sys.stderr.isatty()
+        if not self._tty:  # logs get one line at the start and one at the end
+            sys.stderr.write(f"Downloading {name} ({_human(total)})\n")
+            return
+        try:  # optional: a nicer bar on a terminal when the user already has tqdm
             from tqdm import tqdm  # type: ignore
             self._tqdm = tqdm(total=total, unit="B", unit_scale=True, desc=name, file=sys.stderr)
         except ImportError:
-            self._tty = sys.stderr.isatty()
-            if not self._tty:  # logs get one line at the start and one at the end
-                sys.stderr.write(f"Downloading {name} ({_human(total)})\n")
+            pass
 
     def update(self, n: int) -> None:
         self.done += n

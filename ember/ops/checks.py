@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import _tensor_class
+from ..autograd.tracing import _Trace
 
 
 def broadcast_error(op: str, *shapes) -> ValueError:
@@ -33,7 +34,10 @@ def _scalar_tensor(value, like):
         dtype = like.data.dtype if kind == "c" else xp.complex64
     else:
         raise TypeError(f"expected a tensor or a number, got {type(value).__name__}")
-    return Tensor._make(xp.asarray(value, dtype=dtype), False, None, 0)
+    array = xp.asarray(value, dtype=dtype)
+    if _Trace.tracer is not None:
+        _Trace.tracer.note_fresh(array)
+    return Tensor._make(array, False, None, 0)
 
 
 def binary_operands(op: str, a, b):

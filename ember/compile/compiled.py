@@ -1,0 +1,222 @@
+"""``ember.compile``: trace a function once per input signature, then replay its schedule.
+
+The first call with a given signature (shapes, dtypes and static arguments) runs
+the function eagerly under a tracer. The recorded steps are pruned (dead-code
+elimination), constant kernels are folded, each step is specialised into a small
+closure, and later calls replay the closures on a list of array slots: no Tensor
+objects, no tape, no grad-mode checks. This is Theano's ``function`` for a
+define-by-run framework.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any, Callable
+
+from ..autograd.tracing import _Trace
+from .steps import Kernel
+from .tracer import CompileError, Tracer
+
+
+def _is_array(value) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "__array_namespace__")
+
+
+def _flatten(value, leaves: list):
+    """Structure of ``value`` with tensors/arrays replaced by their index in ``leaves``."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor) or _is_array(value):
+        leaves.append(value)
+        return ("leaf", len(leaves) - 1)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_flatten(v, leaves) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _flatten(v, leaves)) for k, v in value.items()))
+    return ("static", value)
+
+
+def _signature_part(value):
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return ("T", value.data.shape, value.data.dtype.str, value.requires_grad)
+    return ("A", value.shape, value.dtype.str)
+
+
+def _static_key(structure):
+    kind, payload = structure
+    if kind == "static":
+        try:
+            hash(payload)
+            return ("static", payload)
+        except TypeError:
+            return ("static-id", id(payload))
+    if kind == "leaf":
+        return structure
+    if kind == "dict":
+        return ("dict", tuple((k, _static_key(v)) for k, v in payload))
+    return (kind, tuple(_static_key(v) for v in payload))
+
+
+class Plan:
+    """A traced schedule for one input signature."""
+
+    def __init__(self, tracer: Tracer, input_slots: list, output_structure, output_refs: dict):
+        self.n_slots = tracer.n_slots
+        steps = _fold_constants(tracer)
+        steps = _eliminate_dead_steps(steps, set(output_refs.values()))
+        self.step_count = len(steps)
+        self.kernel_count = sum(isinstance(s, Kernel) for s in steps)
+        self.runners = [s.build() for s in steps]
+        self.template = [None] * tracer.n_slots
+        for slot, array in tracer.references.items():
+            self.template[slot] = array
+        self.input_slots = input_slots
+        self.output_structure = output_structure
+        self.output_refs = output_refs
+        self.guards = list(tracer.watched_leaves.values())
+
+    def stale(self) -> bool:
+        """True when a parameter's array was replaced (``.to()``, assignment) since the trace."""
+        for tensor, array in self.guards:
+            if tensor.data is not array:
+                return True
+        return False
+
+    def run(self, leaves: list):
+        slots = self.template.copy()
+        for position, slot in self.input_slots:
+            leaf = leaves[position]
+            slots[slot] = leaf.data if hasattr(leaf, "requires_grad") else leaf
+        for run in self.runners:
+            run(slots)
+        return _rebuild(self.output_structure, self.output_refs, slots)
+
+
+def _rebuild(structure, refs, slots):
+    from ..tensor import Tensor
+
+    kind, payload = structure
+    if kind == "static":
+        return payload
+    if kind == "leaf":
+        return Tensor._make(slots[refs[payload]], False, None, 0)
+    if kind == "dict":
+        return {k: _rebuild(v, refs, slots) for k, v in payload}
+    items = [_rebuild(v, refs, slots) for v in payload]
+    return tuple(items) if kind == "tuple" else items
+
+
+def _fold_constants(tracer: Tracer) -> list:
+    """Replace kernels whose inputs are all constants by their traced outputs."""
+    constant = {slot for slot, array in tracer.references.items() if id(array) in tracer.fresh}
+    kept = []
+    for step in tracer.steps:
+        if (isinstance(step, Kernel) and step.ins and all(i in constant for i in step.ins)
+                and getattr(step.fn, "deterministic", True) and not step.stash_paths):
+            for slot in step.outs:
+                tracer.references[slot] = tracer.slot_arrays[slot]
+                constant.add(slot)
+            continue
+        kept.append(step)
+    return kept
+
+
+def _eliminate_dead_steps(steps: list, live: set) -> list:
+    """Drop kernels whose results nothing reads (side-effecting steps always stay)."""
+    kept = []
+    for step in reversed(steps):
+        if step.side_effect or any(slot in live for slot in step.writes) or (
+                isinstance(step, Kernel) and not getattr(step.fn, "deterministic", True)):
+            kept.append(step)
+            live.update(step.reads)
+    kept.reverse()
+    return kept
+
+
+class CompiledFunction:
+    """What :func:`compile` returns: call it like the original function."""
+
+    def __init__(self, fn: Callable, fallback: bool = False):
+        self.fn = fn
+        self.fallback = fallback
+        self.plans: dict = {}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        leaves: list = []
+        structure = _flatten((args, kwargs), leaves)
+        key = (_static_key(structure), tuple(_signature_part(leaf) for leaf in leaves))
+        plan = self.plans.get(key)
+        if plan is None or (plan != "eager" and plan.stale()):
+            return self._trace(key, args, kwargs, leaves)
+        if plan == "eager":
+            return self.fn(*args, **kwargs)
+        return plan.run(leaves)
+
+    def _trace(self, key, args, kwargs, leaves):
+        if _Trace.tracer is not None:
+            raise CompileError("ember.compile: compiled functions cannot be nested inside a trace")
+        tracer = Tracer()
+        tracer.fallback = self.fallback
+        input_slots = []
+        for position, leaf in enumerate(leaves):
+            array = leaf.data if hasattr(leaf, "requires_grad") else leaf
+            input_slots.append((position, tracer.new_slot(array)))
+        _Trace.tracer = tracer
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            _Trace.tracer = None
+        if getattr(tracer, "poisoned", None):
+            warnings.warn(f"{tracer.poisoned}; running {getattr(self.fn, '__name__', 'it')} eagerly",
+                          stacklevel=3)
+            self.plans[key] = "eager"
+            return result
+        out_leaves: list = []
+        out_structure = _flatten(result, out_leaves)
+        output_refs = {i: tracer.ref(leaf) if hasattr(leaf, "requires_grad") else tracer.new_slot(leaf)
+                       for i, leaf in enumerate(out_leaves)}
+        self.plans[key] = Plan(tracer, input_slots, out_structure, output_refs)
+        return result
+
+    def plan_for(self, *args, **kwargs) -> Plan | None:
+        """The traced plan that a call with these arguments would replay (None before tracing)."""
+        leaves: list = []
+        structure = _flatten((args, kwargs), leaves)
+        key = (_static_key(structure), tuple(_signature_part(leaf) for leaf in leaves))
+        plan = self.plans.get(key)
+        return None if plan == "eager" else plan
+
+
+def compile(fn: Callable | None = None, *, fallback: bool = False) -> Any:  # noqa: A001 - ember.compile
+    """Trace ``fn`` once per input signature and replay it without framework overhead.
+
+    ``fn`` may be a whole training step (forward, ``backward``, optimizer update)
+    or an inference function. The first call with new shapes/dtypes runs ``fn``
+    eagerly while recording it; later calls replay the recording.
+
+    Rules for the function: tensors and arrays enter through its arguments (or are
+    parameters/buffers updated in place); it must not branch on computed values
+    (``.item()``, ``if loss > 0``): that raises :class:`CompileError`, or with
+    ``fallback=True`` runs the function eagerly from then on, with a warning.
+
+    Example:
+        >>> import ember
+        >>> w = ember.randn(3, requires_grad=True)
+        >>> @ember.compile
+        ... def step(x):
+        ...     loss = ((x * w).sum() - 1.0) ** 2
+        ...     w.grad = None
+        ...     loss.backward()
+        ...     with ember.no_grad():
+        ...         w -= 0.1 * w.grad
+        ...     return loss
+        >>> losses = [step(ember.ones(3)).item() for _ in range(3)]
+    """
+    if fn is None:
+        return lambda f: CompiledFunction(f, fallback=fallback)
+    if not callable(fn):
+        raise TypeError(f"ember.compile: expected a function, got {type(fn).__name__}")
+    return CompiledFunction(fn, fallback=fallback)

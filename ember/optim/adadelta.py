@@ -1,0 +1,70 @@
+"""Adadelta (Zeiler, 2012): steps scaled by the ratio of running RMS of updates and of gradients."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .. import backend
+from .optimizer import Optimizer, ParamsT, decayed_grad
+from .options import FLAG, NONNEGATIVE, UNIT_INTERVAL, Rule
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta; PyTorch's update rule.
+
+    :math:`v \leftarrow \rho v + (1-\rho) g^2`,
+    :math:`\Delta = \sqrt{u + \epsilon} / \sqrt{v + \epsilon}\; g`,
+    :math:`u \leftarrow \rho u + (1-\rho) \Delta^2`, :math:`p \leftarrow p - \mathrm{lr}\,\Delta`.
+
+    Args:
+        params: tensors to optimize, or parameter groups (dicts).
+        lr: coefficient scaling the step (1.0 in the paper).
+        rho: decay rate of both running averages.
+        eps: added inside both square roots.
+        weight_decay: L2 penalty coefficient, added to the gradient as ``weight_decay * p``.
+        maximize: ascend the objective instead of descending it.
+
+    Example:
+        >>> import ember
+        >>> from ember.optim import Adadelta
+        >>> w = ember.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = Adadelta([w], lr=1.0)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w.tolist()  # the first steps are tiny: sqrt(eps) / RMS(g)
+        [0.9968377351760864, -1.9968377351760864]
+    """
+
+    rules: ClassVar[dict[str, Rule]] = {
+        "lr": NONNEGATIVE, "rho": UNIT_INTERVAL, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE, "maximize": FLAG,
+    }
+
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        return ("step", "square_avg", "acc_delta")
+
+    def _update(self, param, grad, state: dict, group: dict) -> None:
+        xp = backend.array_module(param)
+        rho, eps = group["rho"], group["eps"]
+        state["step"] += 1
+        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        xp.multiply(square_avg, rho, out=square_avg)
+        std = xp.multiply(g, g)
+        xp.multiply(std, 1 - rho, out=std)
+        xp.add(square_avg, std, out=square_avg)
+        xp.add(square_avg, eps, out=std)
+        xp.sqrt(std, out=std)
+        delta = xp.add(acc_delta, eps)
+        xp.sqrt(delta, out=delta)
+        xp.divide(delta, std, out=delta)
+        xp.multiply(delta, g, out=delta)
+        xp.multiply(acc_delta, rho, out=acc_delta)
+        xp.multiply(delta, delta, out=std)
+        xp.multiply(std, 1 - rho, out=std)
+        xp.add(acc_delta, std, out=acc_delta)
+        xp.multiply(delta, group["lr"], out=delta)
+        xp.subtract(param, delta, out=param)

@@ -1,0 +1,68 @@
+"""Adagrad (Duchi, Hazan and Singer, 2011): per-coordinate steps shrinking with the summed squared gradients."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .. import backend
+from .optimizer import Optimizer, ParamsT, decayed_grad
+from .options import FLAG, NONNEGATIVE, Rule
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad; PyTorch's update rule.
+
+    :math:`s \leftarrow s + g^2`, :math:`p \leftarrow p - \mathrm{lr}_t\, g / (\sqrt{s} + \epsilon)`
+    with :math:`\mathrm{lr}_t = \mathrm{lr} / (1 + (t - 1)\,\mathrm{lr\_decay})`.
+
+    Args:
+        params: tensors to optimize, or parameter groups (dicts).
+        lr: learning rate.
+        lr_decay: learning-rate decay per step.
+        weight_decay: L2 penalty coefficient, added to the gradient as ``weight_decay * p``.
+        initial_accumulator_value: starting value of the sum of squared gradients.
+        eps: added to the denominator for numerical stability.
+        maximize: ascend the objective instead of descending it.
+
+    Example:
+        >>> import ember
+        >>> from ember.optim import Adagrad
+        >>> w = ember.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = Adagrad([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w
+        tensor([ 0.9, -1.9], requires_grad=True)
+    """
+
+    rules: ClassVar[dict[str, Rule]] = {
+        "lr": NONNEGATIVE, "lr_decay": NONNEGATIVE, "weight_decay": NONNEGATIVE,
+        "initial_accumulator_value": NONNEGATIVE, "eps": NONNEGATIVE, "maximize": FLAG,
+    }
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        return ("step", "sum")
+
+    def _init_state(self, param, group: dict) -> dict:
+        xp = backend.array_module(param)
+        return {"step": 0, "sum": xp.full_like(param, group["initial_accumulator_value"])}
+
+    def _update(self, param, grad, state: dict, group: dict) -> None:
+        xp = backend.array_module(param)
+        step = state["step"] = state["step"] + 1
+        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
+        lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"]
+        scratch = xp.multiply(g, g)
+        xp.add(total, scratch, out=total)
+        xp.sqrt(total, out=scratch)
+        xp.add(scratch, group["eps"], out=scratch)
+        xp.divide(g, scratch, out=scratch)
+        xp.multiply(scratch, lr, out=scratch)
+        xp.subtract(param, scratch, out=param)

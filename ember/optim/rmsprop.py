@@ -1,0 +1,95 @@
+"""RMSprop (Tieleman and Hinton's lecture 6e), optionally centered and with momentum."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .. import backend
+from .optimizer import Optimizer, ParamsT, decayed_grad
+from .options import FLAG, NONNEGATIVE, Rule
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""Divide the gradient by a running root mean square of recent gradients; PyTorch's update rule.
+
+    :math:`v \leftarrow \alpha v + (1 - \alpha) g^2`; the step is
+    :math:`\mathrm{lr}\; g / (\sqrt{v} + \epsilon)`. ``centered`` also tracks the mean
+    gradient :math:`\bar g` and uses :math:`\sqrt{v - \bar g^2}` (an estimate of the variance);
+    ``momentum`` accumulates the normalised steps in a buffer.
+
+    Note:
+        Keras puts :math:`\epsilon` inside the square root (:math:`\sqrt{v + \epsilon}`,
+        with :math:`\epsilon = 10^{-7}`); Ember follows PyTorch. The two differ only while
+        :math:`v` is tiny.
+
+    Args:
+        params: tensors to optimize, or parameter groups (dicts).
+        lr: learning rate.
+        alpha: smoothing constant of the squared-gradient average.
+        eps: added to the denominator for numerical stability.
+        weight_decay: L2 penalty coefficient, added to the gradient as ``weight_decay * p``.
+        momentum: momentum factor (0 disables the buffer).
+        centered: normalise by the estimated variance instead of the raw second moment.
+        maximize: ascend the objective instead of descending it.
+
+    Example:
+        >>> import ember
+        >>> from ember.optim import RMSprop
+        >>> w = ember.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = RMSprop([w], lr=0.01)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w
+        tensor([ 0.9, -1.9], requires_grad=True)
+    """
+
+    rules: ClassVar[dict[str, Rule]] = {
+        "lr": NONNEGATIVE, "alpha": NONNEGATIVE, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE,
+        "momentum": NONNEGATIVE, "centered": FLAG, "maximize": FLAG,
+    }
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _state_keys(self, group: dict) -> tuple[str, ...]:
+        keys = ("step", "square_avg")
+        if group["momentum"] > 0:
+            keys += ("momentum_buffer",)
+        if group["centered"]:
+            keys += ("grad_avg",)
+        return keys
+
+    def _update(self, param, grad, state: dict, group: dict) -> None:
+        xp = backend.array_module(param)
+        alpha = group["alpha"]
+        state["step"] += 1
+        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
+        square_avg = state["square_avg"]
+        xp.multiply(square_avg, alpha, out=square_avg)
+        scratch = xp.multiply(g, g)
+        xp.multiply(scratch, 1 - alpha, out=scratch)
+        xp.add(square_avg, scratch, out=square_avg)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            xp.subtract(g, grad_avg, out=scratch)  # grad_avg moves (1 - alpha) of the way to g
+            xp.multiply(scratch, 1 - alpha, out=scratch)
+            xp.add(grad_avg, scratch, out=grad_avg)
+            xp.multiply(grad_avg, grad_avg, out=scratch)
+            xp.subtract(square_avg, scratch, out=scratch)
+            xp.sqrt(scratch, out=scratch)
+        else:
+            xp.sqrt(square_avg, out=scratch)
+        xp.add(scratch, group["eps"], out=scratch)
+        xp.divide(g, scratch, out=scratch)
+        momentum = group["momentum"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            xp.multiply(buf, momentum, out=buf)
+            xp.add(buf, scratch, out=buf)
+            scratch = xp.multiply(buf, group["lr"], out=scratch)
+        else:
+            xp.multiply(scratch, group["lr"], out=scratch)
+        xp.subtract(param, scratch, out=param)
