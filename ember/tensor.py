@@ -157,6 +157,18 @@ class Tensor:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the data through DLPack (zero-copy), for ``numpy.from_dlpack`` or ``torch.from_dlpack``."""
+        from .io.dlpack import tensor_dlpack
+
+        return tensor_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """The DLPack device tuple of the data."""
+        from .io.dlpack import tensor_dlpack_device
+
+        return tensor_dlpack_device(self)
+
     def __float__(self) -> float:
         return float(self.item())
 

@@ -1,0 +1,329 @@
+"""The safetensors format in pure NumPy: no pickle, no dependency, nothing runs on load.
+
+A safetensors file is an 8-byte little-endian header length ``N``, ``N`` bytes of
+JSON (``{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]},
+..., "__metadata__": {str: str}}``, padded with spaces to a multiple of 8), then
+the raw little-endian bytes of every tensor, back to back. The format is small
+enough that writing it here beats depending on the ``safetensors`` package:
+Ember keeps NumPy as its only requirement, makes every array C-contiguous before
+writing it (the package's NumPy API writes the buffer of a transposed array as
+if it were contiguous), writes atomically, and names the file and the problem
+in every error. The files are byte-for-byte those of the package (tensors sorted
+by descending alignment, then name; same JSON spelling and padding), which the
+tests check against it.
+
+``bfloat16`` and the ``float8`` types need ``ml_dtypes`` (installed with ONNX,
+JAX or TensorFlow); without it, ``BF16`` tensors are widened losslessly to
+``float32`` on load and the ``float8`` ones raise.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .atomic import atomic_write
+
+#: The header is read into memory before any check of its content: cap it (as the reference does).
+MAX_HEADER_BYTES = 100_000_000
+_METADATA_KEY = "__metadata__"
+
+# Codes in the order of the reference implementation's dtype enum: the writer sorts
+# by it (largest first) so that every tensor starts at a multiple of its item size.
+_CODE_ORDER = ("BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+               "I32", "U32", "F32", "F64", "I64", "U64")
+_RANK = {code: rank for rank, code in enumerate(_CODE_ORDER)}
+_NUMPY_CODES = {
+    "BOOL": np.dtype(np.bool_), "U8": np.dtype("<u1"), "I8": np.dtype("<i1"),
+    "I16": np.dtype("<i2"), "U16": np.dtype("<u2"), "F16": np.dtype("<f2"),
+    "I32": np.dtype("<i4"), "U32": np.dtype("<u4"), "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"), "I64": np.dtype("<i8"), "U64": np.dtype("<u8"),
+}
+_ML_DTYPES_CODES = {"BF16": "bfloat16", "F8_E5M2": "float8_e5m2", "F8_E4M3": "float8_e4m3fn"}
+_ITEMSIZE = {"BF16": 2, "F8_E5M2": 1, "F8_E4M3": 1}
+
+
+class SafetensorsError(ValueError):
+    """A file is not valid safetensors, or holds what the caller cannot use."""
+
+
+def _ml_dtypes():
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes
+
+
+def dtype_code(dtype: np.dtype, name: str = "") -> str:
+    """The safetensors code (``"F32"``...) of a NumPy dtype; raises for unsupported ones."""
+    dtype = np.dtype(dtype)
+    if dtype.char in np.typecodes["All"]:  # a NumPy builtin; ml_dtypes' types have their own codes
+        for code, known in _NUMPY_CODES.items():
+            if dtype.kind == known.kind and dtype.itemsize == known.itemsize:
+                return code
+    ml = _ml_dtypes()
+    if ml is not None:
+        for code, attribute in _ML_DTYPES_CODES.items():
+            if dtype == np.dtype(getattr(ml, attribute)):
+                return code
+    where = f" (tensor {name!r})" if name else ""
+    raise SafetensorsError(f"safetensors cannot store dtype {dtype}{where}; "
+                           f"supported: bool, (u)int8-64, float16/32/64, bfloat16, float8")
+
+
+def _numpy_dtype(code: str, source: str, name: str) -> np.dtype:
+    if code in _NUMPY_CODES:
+        return _NUMPY_CODES[code]
+    if code in _ML_DTYPES_CODES:
+        ml = _ml_dtypes()
+        if ml is not None:
+            return np.dtype(getattr(ml, _ML_DTYPES_CODES[code]))
+        if code == "BF16":
+            return np.dtype("<u2")  # read as raw bits, widened to float32 by _finish
+        raise SafetensorsError(f"{source}: tensor {name!r} has dtype {code}, which needs the "
+                               "ml_dtypes package (pip install ml_dtypes)")
+    raise SafetensorsError(f"{source}: tensor {name!r} has unknown dtype {code!r}")
+
+
+def _finish(array: np.ndarray, code: str) -> np.ndarray:
+    """Native byte order, and bfloat16 bits widened to float32 when ml_dtypes is missing."""
+    if code == "BF16" and array.dtype == np.dtype("<u2"):
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    if array.dtype.byteorder not in ("=", "|") and array.dtype.byteorder != np.dtype("=").byteorder:
+        return array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+# ---------------------------------------------------------------------- writing
+def _little_endian_contiguous(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous little-endian array with the same values (a view when already so)."""
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    # Not np.ascontiguousarray, which turns a 0-d array into shape (1,).
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _plan(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None):
+    """The header bytes and the arrays in file order."""
+    entries = []
+    for name, array in arrays.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors: tensor names must be strings, got {name!r}")
+        if name == _METADATA_KEY:
+            raise ValueError(f"safetensors: {_METADATA_KEY!r} is reserved and cannot name a tensor")
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"safetensors: tensor {name!r} must be a NumPy array, got {type(array).__name__}")
+        entries.append((name, dtype_code(array.dtype, name), _little_endian_contiguous(array)))
+    entries.sort(key=lambda entry: (-_RANK[entry[1]], entry[0]))
+    header: dict[str, Any] = {}
+    if metadata:
+        for key, value in metadata.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"safetensors: metadata must map str to str, got {key!r}: {type(value).__name__}")
+        header[_METADATA_KEY] = dict(metadata)
+    offset = 0
+    for name, code, array in entries:
+        header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text, [array for _, _, array in entries]
+
+
+def _raw_bytes(array: np.ndarray) -> memoryview:
+    # A uint8 view goes through the buffer protocol for every dtype, ml_dtypes' included.
+    return memoryview(array.reshape(-1).view(np.uint8))
+
+
+def write_stream(stream: BinaryIO, arrays: Mapping[str, np.ndarray],
+                 metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``arrays`` (NumPy, any layout) as safetensors to an open binary stream."""
+    header, ordered = _plan(arrays, metadata)
+    stream.write(header)
+    for array in ordered:
+        if array.nbytes:
+            stream.write(_raw_bytes(array))
+
+
+def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
+    """The safetensors bytes of ``arrays`` (a name -> NumPy array mapping).
+
+    Example:
+        >>> import numpy as np
+        >>> from ember.io.safetensors_io import dumps, loads
+        >>> blob = dumps({"w": np.arange(6.0).reshape(2, 3).T})
+        >>> loads(blob)[0]["w"]
+        array([[0., 3.],
+               [1., 4.],
+               [2., 5.]])
+    """
+    header, ordered = _plan(arrays, metadata)
+    return header + b"".join(_raw_bytes(array).tobytes() for array in ordered)
+
+
+def write_file(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
+               metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``arrays`` to ``path`` atomically (see :mod:`ember.io.atomic`)."""
+    header, ordered = _plan(arrays, metadata)  # fails before the temporary file exists
+    with atomic_write(path) as stream:
+        stream.write(header)
+        for array in ordered:
+            if array.nbytes:
+                stream.write(_raw_bytes(array))
+
+
+# ---------------------------------------------------------------------- reading
+class TensorInfo:
+    """Where one tensor lives in a file: name, dtype code, shape and byte range."""
+
+    __slots__ = ("begin", "code", "end", "name", "shape")
+
+    def __init__(self, name: str, code: str, shape: tuple, begin: int, end: int):
+        self.name, self.code, self.shape, self.begin, self.end = name, code, shape, begin, end
+
+    def __repr__(self) -> str:
+        return f"TensorInfo({self.name!r}, {self.code}, shape={self.shape}, bytes=[{self.begin}, {self.end}))"
+
+
+def _reject_duplicates(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_header(raw: bytes, data_size: int, source: str) -> tuple[list[TensorInfo], dict[str, str]]:
+    """Validate a JSON header against ``data_size`` bytes of payload.
+
+    Returns the tensors sorted by offset and the metadata. Every inconsistency
+    (bad JSON, unknown dtype, shape that does not match the byte range, gaps,
+    overlaps, payload longer or shorter than declared) raises
+    :class:`SafetensorsError` naming ``source``.
+    """
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise SafetensorsError(f"{source}: header is not valid JSON ({err}); the file is corrupt "
+                               "or not safetensors") from None
+    if not isinstance(header, dict):
+        raise SafetensorsError(f"{source}: header is a JSON {type(header).__name__}, expected an object")
+    metadata = header.pop(_METADATA_KEY, None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise SafetensorsError(f"{source}: {_METADATA_KEY} must map strings to strings")
+    infos = []
+    for name, entry in header.items():
+        try:
+            code, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            if not (isinstance(code, str) and isinstance(shape, list)
+                    and all(isinstance(d, int) and d >= 0 for d in shape)
+                    and isinstance(begin, int) and isinstance(end, int)):
+                raise TypeError
+        except (TypeError, KeyError, ValueError):
+            raise SafetensorsError(f"{source}: malformed header entry for tensor {name!r}: {entry!r}") from None
+        itemsize = _ITEMSIZE.get(code) or (_NUMPY_CODES[code].itemsize if code in _NUMPY_CODES else None)
+        if itemsize is None:
+            raise SafetensorsError(f"{source}: tensor {name!r} has unknown dtype {code!r}")
+        if math.prod(shape) * itemsize != end - begin:
+            raise SafetensorsError(
+                f"{source}: tensor {name!r} of dtype {code} and shape {tuple(shape)} needs "
+                f"{math.prod(shape) * itemsize} bytes but its data_offsets span {end - begin}")
+        infos.append(TensorInfo(name, code, tuple(shape), begin, end))
+    infos.sort(key=lambda info: (info.begin, info.end))
+    position = 0
+    for info in infos:
+        if info.begin != position:
+            problem = "overlaps the previous one" if info.begin < position else "leaves a gap before it"
+            raise SafetensorsError(f"{source}: tensor {info.name!r} starts at byte {info.begin} and {problem} "
+                                   f"(expected {position}); the header is corrupt")
+        position = info.end
+    if position != data_size:
+        state = "truncated" if position > data_size else "longer than its header says"
+        raise SafetensorsError(f"{source}: the file is {state}: the header declares {position} bytes of "
+                               f"tensor data, the file holds {data_size}")
+    return infos, metadata
+
+
+def _header_length(prefix: bytes, total: int, source: str) -> int:
+    if len(prefix) < 8:
+        raise SafetensorsError(f"{source}: the file is {total} bytes long, too short for a safetensors "
+                               "header (empty or truncated)")
+    (length,) = struct.unpack("<Q", prefix)
+    if length > min(MAX_HEADER_BYTES, total - 8):
+        raise SafetensorsError(f"{source}: declared header length {length} exceeds the "
+                               f"{total - 8} bytes that follow; the file is truncated or not safetensors")
+    return length
+
+
+def read_header(stream: BinaryIO, source: str) -> tuple[list[TensorInfo], dict[str, str], int]:
+    """Read and validate the header of an open file; returns tensors, metadata and data start."""
+    total = os.fstat(stream.fileno()).st_size
+    stream.seek(0)
+    length = _header_length(stream.read(8), total, source)
+    infos, metadata = parse_header(stream.read(length), total - 8 - length, source)
+    return infos, metadata, 8 + length
+
+
+def _read_tensor(stream: BinaryIO, start: int, info: TensorInfo, source: str) -> np.ndarray:
+    array = np.empty(info.shape, _numpy_dtype(info.code, source, info.name))
+    if array.nbytes:
+        stream.seek(start + info.begin)
+        if stream.readinto(_raw_bytes(array)) != array.nbytes:
+            raise SafetensorsError(f"{source}: tensor {info.name!r} ends past the end of the file (truncated)")
+    return _finish(array, info.code)
+
+
+def read_file(path: str | os.PathLike, names=None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file into NumPy arrays (in file order) and its metadata.
+
+    Args:
+        path: the file.
+        names: optionally, the only tensors to read (all others stay on disk).
+
+    The header is validated completely before any tensor is read, so a corrupt
+    file raises :class:`SafetensorsError` before any memory is allocated for it.
+    """
+    source = os.fspath(path)
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; only open() is guarded
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{source}: no such file") from None
+    with stream:
+        infos, metadata, start = read_header(stream, source)
+        if names is not None:
+            wanted = set(names)
+            missing = wanted - {info.name for info in infos}
+            if missing:
+                raise KeyError(f"{source}: no tensor named {', '.join(sorted(missing))}")
+            infos = [info for info in infos if info.name in wanted]
+        return {info.name: _read_tensor(stream, start, info, source) for info in infos}, metadata
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """Only the ``__metadata__`` of a file (the tensors are not read)."""
+    source = os.fspath(path)
+    with open(path, "rb") as stream:
+        return read_header(stream, source)[1]
+
+
+def loads(data: bytes, source: str = "<bytes>") -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Parse safetensors bytes into NumPy arrays (copies) and metadata."""
+    data = memoryview(data)
+    length = _header_length(bytes(data[:8]), len(data), source)
+    infos, metadata = parse_header(bytes(data[8:8 + length]), len(data) - 8 - length, source)
+    start = 8 + length
+    arrays = {}
+    for info in infos:
+        dtype = _numpy_dtype(info.code, source, info.name)
+        flat = np.frombuffer(data[start + info.begin:start + info.end], dtype=np.uint8).copy()
+        arrays[info.name] = _finish(flat.view(dtype).reshape(info.shape), info.code)
+    return arrays, metadata
