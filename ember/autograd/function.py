@@ -97,6 +97,34 @@ class LinearFunction(Function):
         return apply(ctx.fn, (t,), ctx.params)
 
 
+class ArrayRule(Function):
+    """A first-order rule written on raw arrays, run as one primitive.
+
+    Hand-fused backward passes (softmax, normalisation, GELU ...) are fastest as a
+    few in-place array operations. Running them through this primitive, rather
+    than computing arrays in Python glue, keeps them visible to ``ember.compile``
+    (they replay as one kernel). They are not differentiable: use them only when
+    the rule itself is not being differentiated (see ``rule_is_differentiated``).
+    """
+
+    name = "array_rule"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, *arrays, rule, static):
+        return rule(*arrays, **static)
+
+
+def array_rule(rule, *tensors, **static):
+    """Run ``rule(*arrays, **static)`` on the tensors' arrays as one traceable kernel."""
+    return apply(ArrayRule, tensors, {"rule": rule, "static": static})
+
+
+def rule_is_differentiated() -> bool:
+    """True when a vjp/jvp being run is itself recorded (higher order, forward-over-reverse)."""
+    return _State.enabled or bool(_Fwd.stack)
+
+
 class _ForwardOnlyContext:
     """What a jvp rule sees when no reverse-mode node was recorded."""
 

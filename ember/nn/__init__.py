@@ -3,7 +3,7 @@
 Each family of layers lives in its own file under ``ember/nn/layers/``; this
 package re-exports them.
 """
-from . import init  # noqa: F401
+from . import init, utils  # noqa: F401
 from .containers import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .layers import *  # noqa: F401,F403

@@ -16,7 +16,7 @@ class Sequential(Module):
     Example:
         >>> import ember.nn as nn
         >>> net = nn.Sequential()
-        >>> net.add(nn.Linear(784, 1000)).add(nn.ReLU()).add(nn.Linear(1000, 10))
+        >>> _ = net.add(nn.Linear(784, 1000)).add(nn.ReLU()).add(nn.Linear(1000, 10))
         >>> len(net)
         3
     """

@@ -92,7 +92,7 @@ class Module:
             )
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._drop(name)
+            self._drop(name, "_parameters")
             params[name] = value
         elif name in params:
             if value is not None:
@@ -100,7 +100,7 @@ class Module:
                                 "(a Parameter or None is expected)")
             params[name] = None
         elif isinstance(value, Module):
-            self._drop(name)
+            self._drop(name, "_modules")
             modules[name] = value
         elif name in modules:
             if value is not None:
@@ -114,10 +114,17 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name: str) -> None:
+    def _drop(self, name: str, keep: str) -> None:
+        """Forget ``name`` everywhere except in the table ``keep`` about to receive it.
+
+        Re-assigning an existing name must not move it to the end of its table:
+        that would reorder ``parameters()`` and ``state_dict()`` (and a
+        ``ModuleList``'s items), which PyTorch keeps in place.
+        """
         self.__dict__.pop(name, None)
         for table in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[table].pop(name, None)
+            if table != keep:
+                self.__dict__[table].pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: look in the registries.
@@ -139,14 +146,14 @@ class Module:
         """Add a parameter (or a None placeholder, e.g. a disabled bias)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
-        self._drop(name)
+        self._drop(name, "_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is part of the state but not learned (saved unless not persistent)."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        self._drop(name)
+        self._drop(name, "_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -157,7 +164,7 @@ class Module:
         """Add a submodule under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
-        self._drop(name)
+        self._drop(name, "_modules")
         self._modules[name] = module
 
     # ------------------------------------------------------------ calling

@@ -43,7 +43,7 @@ def gelu(g, call):
 
 @converts("normalize")
 def normalize(g, call):
-    (x,) = call.inputs
+    x, *affine = call.inputs
     axes, eps, stats = call.params["axes"], call.params["eps"], call.params["stats"]
     name = g.value(x)
     if stats is not None:
@@ -52,13 +52,17 @@ def normalize(g, call):
             raise ExportError("normalize: statistics computed from the input (batch norm in training mode); "
                               "call model.eval() before exporting")
         invstd = 1.0 / np.sqrt(np.asarray(var) + eps)  # what Ember computes, so the rounding agrees
-        centered = g.node("Sub", [name, g.value(mean, x.dtype)])
-        return [g.node("Mul", [centered, g.constant(invstd, x.dtype)])]
-    mean = reduce(g, "ReduceMean", name, axes, True)
-    centered = g.node("Sub", [name, mean])
-    var = reduce(g, "ReduceMean", g.node("Mul", [centered, centered]), axes, True)
-    invstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.constant(eps, x.dtype)])])])
-    return [g.node("Mul", [centered, invstd])]
+        out = g.node("Mul", [g.node("Sub", [name, g.value(mean, x.dtype)]), g.constant(invstd, x.dtype)])
+    else:
+        mean = reduce(g, "ReduceMean", name, axes, True)
+        centered = g.node("Sub", [name, mean])
+        var = reduce(g, "ReduceMean", g.node("Mul", [centered, centered]), axes, True)
+        invstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.constant(eps, x.dtype)])])])
+        out = g.node("Mul", [centered, invstd])
+    # Optional affine inputs, named in order by params["affine"] (a subset of ("weight", "bias")).
+    for role, value in zip(call.params.get("affine", ()), affine):
+        out = g.node("Mul" if role == "weight" else "Add", [out, g.value(value, x.dtype)])
+    return [out]
 
 
 @converts("embedding")
