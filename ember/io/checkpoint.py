@@ -207,7 +207,7 @@ def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
     undo = []
     try:
         if model is not None:
-            before = {name: t.data for name, t in model.state_dict().items()}
+            before = {name: t.data.copy() for name, t in model.state_dict().items()}
             model.load_state_dict(checkpoint.model_state, strict=strict)
             undo.append(lambda: model.load_state_dict(before, strict=False))
         for obj, state in ((optimizer, checkpoint.optimizer_state), (scheduler, checkpoint.scheduler_state)):

@@ -361,9 +361,9 @@ class Module:
         targets = dict(self._named_state_tensors())
         for key, array in incoming.items():
             target = targets[key]
-            xp_array = target.data
-            converted = _convert_like(array, xp_array)
-            target.data = converted
+            # Copy into the existing array (as PyTorch's param.copy_()): optimizers,
+            # compiled steps and flat parameter views keep pointing at live memory.
+            target.data[...] = _convert_like(array, target.data)
             target._version += 1
         return IncompatibleKeys(missing, unexpected)
 

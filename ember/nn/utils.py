@@ -92,8 +92,8 @@ def get_parameters(module: Module | Iterable[Parameter]) -> tuple[Tensor, Tensor
     parameter is also *added* into its slice of ``grads``, which therefore
     accumulates like Torch7's ``gradParams`` until you zero it
     (``grads.zero_()``). Call it once, after building the network and before
-    training; ``load_state_dict`` or ``.to()`` replace the parameters' arrays and
-    so end the sharing (call it again after them).
+    training; ``load_state_dict`` copies into the shared arrays, but ``.to()``
+    replaces them and so ends the sharing (call it again after it).
 
     Returns:
         ``(params, grads)``: two 1-D tensors of the total parameter count.
