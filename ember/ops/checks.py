@@ -10,6 +10,15 @@ from ..autograd.function import _tensor_class
 from ..autograd.tracing import _Trace
 
 
+def to_tensor(x):
+    """``x`` as a Tensor: free for tensors (the hot path), converted otherwise."""
+    if isinstance(x, _tensor_class()):
+        return x
+    from ..tensor import as_tensor
+
+    return as_tensor(x)
+
+
 def broadcast_error(op: str, *shapes) -> ValueError:
     """The error for operands whose shapes do not broadcast together."""
     listed = " and ".join(str(tuple(s)) for s in shapes)

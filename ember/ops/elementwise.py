@@ -6,9 +6,9 @@ in one shared place (``engine._sum_to_shape``).
 """
 from __future__ import annotations
 
-from ..autograd.function import Function, LinearFunction, apply
+from ..autograd.function import Function, LinearFunction, apply, array_rule, rule_is_differentiated
 from ..backend import array_module, default_dtype
-from .checks import binary_operands, float_operand
+from .checks import binary_operands, float_operand, to_tensor
 
 
 def _needs(ctx, i):
@@ -318,6 +318,8 @@ class Tanh(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if not rule_is_differentiated():
+            return array_rule(_tanh_vjp, g, ctx.out)
         y = ctx.out
         return g * (1.0 - y * y)
 
@@ -339,6 +341,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if not rule_is_differentiated():
+            return array_rule(_sigmoid_vjp, g, ctx.out)
         y = ctx.out
         return g * (y * (1.0 - y))
 
@@ -357,11 +361,33 @@ class Relu(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if not rule_is_differentiated():
+            return array_rule(_relu_vjp, g, ctx.out)
         return g * (ctx.out > 0).astype(g.dtype)
 
     @staticmethod
     def jvp(ctx, t):
         return t * (ctx.out > 0).astype(t.dtype)
+
+
+# First-order vjps of the common activations as single array kernels (the hot path);
+# the composed forms above are used when the rule itself is differentiated.
+def _tanh_vjp(g, y):
+    out = y * y
+    array_module(y).subtract(1.0, out, out=out)
+    out *= g
+    return out
+
+
+def _sigmoid_vjp(g, y):
+    out = 1.0 - y
+    out *= y
+    out *= g
+    return out
+
+
+def _relu_vjp(g, y):
+    return g * (y > 0)
 
 
 class Sin(Function):
@@ -555,9 +581,7 @@ def where(condition, a, b):
         >>> ember.where(x > 0, x, 0.0).tolist()
         [0.0, 2.0]
     """
-    from ..tensor import as_tensor
-
-    condition = as_tensor(condition)
+    condition = to_tensor(condition)
     if condition.dtype.kind != "b":
         condition = condition.astype(bool)
     a, b = binary_operands("where", a, b)
@@ -575,9 +599,7 @@ def _unary(fn, x, **params):
 
 def neg(x):
     """``-x``."""
-    from ..tensor import as_tensor
-
-    return apply(Neg, (as_tensor(x),), {})
+    return apply(Neg, (to_tensor(x),), {})
 
 
 def exp(x):
@@ -627,27 +649,21 @@ def cos(x):
 
 def abs(x):  # noqa: A001 - mirrors the builtin
     """Elementwise absolute value."""
-    from ..tensor import as_tensor
-
-    return apply(Abs, (as_tensor(x),), {})
+    return apply(Abs, (to_tensor(x),), {})
 
 
 def clip(x, low=None, high=None):
     """Clamp every element into ``[low, high]``; either bound may be None."""
-    from ..tensor import as_tensor
-
     if low is None and high is None:
         raise ValueError("clip: at least one of low and high must be given")
     if low is not None and high is not None and low > high:
         raise ValueError(f"clip: low ({low}) must not exceed high ({high})")
-    return apply(Clip, (as_tensor(x),), {"low": low, "high": high})
+    return apply(Clip, (to_tensor(x),), {"low": low, "high": high})
 
 
 def sign(x):
     """Elementwise sign (-1, 0 or 1), not differentiable."""
-    from ..tensor import as_tensor
-
-    return apply(UnaryNonDiff, (as_tensor(x),), {"op": "sign"})
+    return apply(UnaryNonDiff, (to_tensor(x),), {"op": "sign"})
 
 
 def compare(op: str, a, b):

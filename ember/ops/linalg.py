@@ -5,6 +5,8 @@ import string
 
 from ..autograd.function import Function, apply
 from ..backend import array_module
+from .checks import to_tensor
+from .movement import broadcast_shapes, reshape
 
 
 class Matmul(Function):
@@ -40,10 +42,7 @@ def matmul(a, b):
         >>> ember.ones(2, 3) @ ember.ones(3)
         tensor([3., 3.])
     """
-    from ..tensor import as_tensor
-    from .movement import reshape, broadcast_shapes
-
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = to_tensor(a), to_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
@@ -182,11 +181,9 @@ def einsum(subscripts: str, *operands):
         >>> ember.einsum("ij,jk->ik", a, b).shape
         (2, 4)
     """
-    from ..tensor import as_tensor
-
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    operands = tuple(as_tensor(x) for x in operands)
+    operands = tuple(to_tensor(x) for x in operands)
     terms, output, spare = _parse(subscripts, [x.shape for x in operands])
     sizes = {}
     for term, x in zip(terms, operands):

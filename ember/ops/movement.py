@@ -11,13 +11,10 @@ import builtins
 
 from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
-from .checks import broadcast_error
+from .checks import broadcast_error, to_tensor
 
 
-def _tensor(x):
-    from ..tensor import as_tensor
-
-    return as_tensor(x)
+_tensor = to_tensor
 
 
 # ------------------------------------------------------------------ broadcasting

@@ -258,6 +258,14 @@ class Linear(Function):
     @staticmethod
     def vjp(ctx, g):
         x, weight = ctx.saved
+        if not _recording_rule():
+            # First order: three BLAS/array kernels, no intermediate tensors.
+            edges = ctx.edges
+            grads = (array_rule(_matmul_arrays, g, weight) if edges[0] is not None else None,
+                     array_rule(_linear_weight_grad, g, x) if edges[1] is not None else None)
+            if len(edges) > 2:
+                grads += (array_rule(_sum_leading, g) if edges[2] is not None else None,)
+            return grads
         gx = matmul(g, weight) if ctx.edges[0] is not None else None
         gw = gb = None
         if ctx.edges[1] is not None:
@@ -277,6 +285,18 @@ class Linear(Function):
         if tb and tb[0] is not None:
             out = tb[0] if out is None else out + tb[0]
         return out
+
+
+def _matmul_arrays(a, b):
+    return a @ b
+
+
+def _linear_weight_grad(g, x):
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+def _sum_leading(g):
+    return g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g.copy()
 
 
 def linear(x, weight, bias=None):

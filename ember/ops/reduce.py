@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import builtins
 
-from ..autograd.function import Function, LinearFunction, _tensor_class, apply
+from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
+from .checks import float_operand, to_tensor
 from .movement import broadcast_to, flip, reshape, _axis
 
 
@@ -142,10 +143,7 @@ class ArgExtremum(Function):
 
 # ------------------------------------------------------------------ public functions
 def _reduce(fn, x, axis, keepdims, allow_int=True):
-    if type(x) is not _tensor_class():
-        from ..tensor import as_tensor
-
-        x = as_tensor(x)
+    x = to_tensor(x)
     axes = _axes(fn.name, axis, x.ndim)
     if fn in (Max, Min) and x.size == 0:
         raise ValueError(f"{fn.name}: cannot reduce an empty tensor of shape {x.shape}")
@@ -177,8 +175,6 @@ def prod(x, axis=None, keepdims: bool = False):
 
 def mean(x, axis=None, keepdims: bool = False):
     """Arithmetic mean over ``axis`` (integers are averaged in the default float dtype)."""
-    from .checks import float_operand
-
     x = float_operand("mean", x)
     axes = _axes("mean", axis, x.ndim)
     count = 1
@@ -189,8 +185,6 @@ def mean(x, axis=None, keepdims: bool = False):
 
 def var(x, axis=None, keepdims: bool = False, correction: int = 1):
     """Variance over ``axis``; ``correction=1`` (the default, as in PyTorch) is unbiased."""
-    from .checks import float_operand
-
     x = float_operand("var", x)
     axes = _axes("var", axis, x.ndim)
     count = 1
@@ -225,9 +219,7 @@ def logsumexp(x, axis=None, keepdims: bool = False):
 
 def cumsum(x, axis: int):
     """Cumulative sum along ``axis``."""
-    from ..tensor import as_tensor
-
-    x = as_tensor(x)
+    x = to_tensor(x)
     return apply(Cumsum, (x,), {"axis": _axis("cumsum", axis, x.ndim)})
 
 
@@ -242,9 +234,7 @@ def argmin(x, axis=None, keepdims: bool = False):
 
 
 def _arg(x, axis, keepdims, op):
-    from ..tensor import as_tensor
-
-    x = as_tensor(x)
+    x = to_tensor(x)
     if x.size == 0:
         raise ValueError(f"{op}: empty tensor of shape {x.shape}")
     if axis is not None:
