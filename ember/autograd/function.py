@@ -115,9 +115,20 @@ class ArrayRule(Function):
         return rule(*arrays, **static)
 
 
-def array_rule(rule, *tensors, **static):
-    """Run ``rule(*arrays, **static)`` on the tensors' arrays as one traceable kernel."""
-    return apply(ArrayRule, tensors, {"rule": rule, "static": static})
+_ARRAY_RULES = {1: ArrayRule}
+
+
+def array_rule(rule, *tensors, n_outputs: int = 1, **static):
+    """Run ``rule(*arrays, **static)`` on the tensors' arrays as one traceable kernel.
+
+    With ``n_outputs > 1`` the rule returns that many arrays and a tuple of tensors
+    comes back.
+    """
+    fn = _ARRAY_RULES.get(n_outputs)
+    if fn is None:
+        fn = _ARRAY_RULES[n_outputs] = type(f"ArrayRule{n_outputs}", (ArrayRule,),
+                                            {"n_outputs": n_outputs, "name": "array_rule"})
+    return apply(fn, tensors, {"rule": rule, "static": static})
 
 
 def rule_is_differentiated() -> bool:

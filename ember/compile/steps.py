@@ -19,6 +19,8 @@ class _StashContext:
 
 
 def _pick(stash, path):
+    if path is None:  # the stash object itself
+        return stash
     for key in path:
         stash = stash[key]
     return stash

@@ -70,7 +70,10 @@ class Tracer:
         out_slots = tuple(self.new_slot(r.data) for r in results)
         stash_paths = ()
         if ctx is not None and getattr(ctx, "stash", None) is not None:
-            stash_paths = tuple((path, self.new_slot(array)) for path, array in _arrays_in(ctx.stash))
+            # The stash object itself is kept for the whole replay (path ()): some stashes
+            # hand pooled buffers back when they die, and the backward still reads them.
+            stash_paths = ((None, self.new_slot(ctx.stash)),) + tuple(
+                (path, self.new_slot(array)) for path, array in _arrays_in(ctx.stash))
         # Index arrays travel as parameters (x[labels]); computed ones must be re-read at replay.
         param_slots = tuple((path, self.slot_of[id(array)]) for path, array in _arrays_in(params)
                             if self.slot_of.get(id(array)) is not None

@@ -36,7 +36,7 @@ def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, view) -> Tens
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+               momentum: "float | Tensor" = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dimension 1) by batch statistics or running averages.
 
     In training (or when no running statistics are given) the batch mean and
@@ -97,7 +97,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return input * view(scale) + view(shift)
 
 
-def _update_running(buffer: Tensor, batch_value: Tensor, momentum: float) -> None:
+def _update_running(buffer: Tensor, batch_value: Tensor, momentum: "float | Tensor") -> None:
     """``buffer = (1 - momentum) * buffer + momentum * batch`` in place (no graph)."""
     with no_grad():
         buffer *= 1.0 - momentum

@@ -250,7 +250,12 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, *bias):
-        out = x @ weight.T  # BLAS reads the transposed view directly: no copy
+        if x.ndim > 2:
+            # One 2-D GEMM over all leading dimensions beats a batched 3-D matmul.
+            rows = x.reshape(-1, x.shape[-1]) @ weight.T
+            out = rows.reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = x @ weight.T  # BLAS reads the transposed view directly: no copy
         if bias:
             out += bias[0]
         return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ...creation import ones, tensor, zeros
 from ...functional.norm import batch_norm, group_norm, layer_norm, rms_norm
+from ...autograd.grad_mode import no_grad
 from ...ops.checks import float_operand
 from ...tensor import Tensor
 from .. import init
@@ -82,9 +83,11 @@ class _BatchNorm(Module):
         self._check_input(x)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:
-                momentum = 1.0 / int(self.num_batches_tracked.data)
+            # Tensor ops, not array code, so that a compiled step replays the count.
+            with no_grad():
+                self.num_batches_tracked += 1
+                if self.momentum is None:  # a cumulative average: the weight is 1 / count
+                    momentum = 1.0 / self.num_batches_tracked.astype(self.running_mean.dtype)
         use_batch_stats = self.training or self.running_mean is None
         # In training without tracking, or in eval, the buffers are passed only when they are used.
         track = not self.training or self.track_running_stats

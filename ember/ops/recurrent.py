@@ -1,0 +1,630 @@
+"""Recurrent layers as primitives: one direction of an RNN, LSTM or GRU layer over a whole sequence.
+
+Why one primitive per *layer direction* rather than per step: the char-LSTM of
+the benchmark runs 64 steps per batch, and a step composed from Ember ops
+records about 15 nodes (a matmul, an add, four slices, three sigmoids, two
+tanh, three products, a sum). Recorded and replayed 64 times, that Python
+bookkeeping costs more than the arithmetic. Here the forward and the backward
+(BPTT) each run as one loop in NumPy with about ten array calls per step, and
+the GEMMs dominate:
+
+* the input projection of every step is one batched GEMM before the loop;
+* per step, one (gate-batched) GEMM ``h @ W_hh.T`` and the gate arithmetic, in
+  place in preallocated buffers;
+* the backward keeps the pre-activation gradients of every step, so that the
+  weight gradients are single GEMMs over all steps at the end.
+
+Layout. Inside the primitive every gate-sized array is *gate-major*:
+``(G, T, B, H)`` for the projections and ``(G, B, H)`` per step, so each gate
+(``i, f, g, o`` for the LSTM, ``r, z, n`` for the GRU, PyTorch's order) is one
+contiguous block. On the W4 shapes (batch 32, hidden 256) this makes the gate
+arithmetic a third faster than on column slices of a ``(B, 4H)`` array, and
+OpenBLAS runs the four ``(B, H) @ (H, H)`` products of a step faster than one
+``(B, H) @ (H, 4H)`` product. The weights keep PyTorch's ``(G*H, in)`` layout.
+
+Gradients of gradients and forward mode: the NumPy backward returns constants,
+so it serves first-order reverse mode only. When a higher-order derivative is
+being recorded (``create_graph=True``) or a forward-mode level is live, the rules
+differentiate :func:`reference_layer` instead: the same recurrence written per
+step with ordinary Ember ops, whose derivatives of every order come from those
+ops' rules. ``tests/ops/test_recurrent_ops.py`` checks the two paths against
+each other, against finite differences and against PyTorch.
+
+Masks: a boolean ``mask`` of shape ``(T, B)`` marks the valid steps; at a masked
+step the state is carried over unchanged and the output is zero (what
+PyTorch's packed sequences do). ``reverse=True`` scans from the last step to
+the first, so with right-padded sequences the reverse direction starts at each
+sequence's last valid step.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..autograd.forward import _Fwd
+from ..autograd.function import Function, apply, array_rule
+from ..autograd.grad_mode import _State
+from ..backend import array_module
+from .elementwise import relu, sigmoid, tanh, where
+from .linalg import matmul
+from .movement import stack, swapaxes
+
+
+def _const(array):
+    from ..tensor import Tensor
+
+    return Tensor._make(array, False, None, 0)
+
+
+class _ScratchPool:
+    """Large scratch arrays kept between calls, because fresh ones cost page faults.
+
+    The tape of a W4 layer is about 14 MB. Allocated anew at every call, its pages
+    are faulted in on first touch: measured at 3,300 faults and 12 ms of a 37 ms
+    forward pass. Buffers that never leave the primitive (the tape, the gate
+    gradients) are therefore taken from here and given back when the tape dies
+    (after the backward pass, or when the graph is dropped).
+    """
+
+    def __init__(self, max_bytes: int = 256 << 20, per_key: int = 8):
+        self.free: dict = {}
+        self.bytes = 0
+        self.max_bytes, self.per_key = max_bytes, per_key
+
+    def take(self, xp, shape, dtype):
+        stack_ = self.free.get((xp.__name__, shape, dtype))
+        if stack_:
+            array = stack_.pop()
+            self.bytes -= array.nbytes
+            return array
+        return xp.empty(shape, dtype)
+
+    def give(self, *arrays):
+        for array in arrays:
+            key = (type(array).__module__.split(".")[0], array.shape, array.dtype)
+            stack_ = self.free.setdefault(key, [])
+            if len(stack_) < self.per_key and self.bytes + array.nbytes <= self.max_bytes:
+                stack_.append(array)
+                self.bytes += array.nbytes
+
+
+_POOL = _ScratchPool()
+
+
+class _Tape(dict):
+    """The arrays a layer's backward reads; they return to the pool when the tape is dropped."""
+
+
+def _pooled_tape(arrays: dict) -> _Tape:
+    tape = _Tape(arrays)
+    weakref.finalize(tape, _POOL.give, *arrays.values())
+    return tape
+
+
+def _sigmoid_(xp, a):
+    """Sigmoid in place as ``0.5 * tanh(a / 2) + 0.5``: one transcendental call, never overflows."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+_SCALE_SHIFT: dict = {}
+
+
+def _lstm_scale_shift(xp, dtype):
+    key = (xp.__name__, dtype)
+    if key not in _SCALE_SHIFT:
+        scale = xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=dtype).reshape(4, 1, 1)
+        shift = xp.asarray([0.5, 0.5, 0.0, 0.5], dtype=dtype).reshape(4, 1, 1)
+        _SCALE_SHIFT[key] = (scale, shift)
+    return _SCALE_SHIFT[key]
+
+
+# ------------------------------------------------------------------ cells
+# Each cell gives: its gate count, state count and bias inputs; ``step`` (NumPy,
+# writes the activated gates into the tape), ``step_back`` (NumPy BPTT of one
+# step) and ``reference`` (the same step with Ember ops, on a (B, G*H) row).
+class _LstmCell:
+    """``i, f, g, o`` gates; state ``(h, c)``; ``c' = f*c + i*g``, ``h' = o*tanh(c')``.
+
+    Inputs: ``(x, w_ih, w_hh, bias, h0, c0)`` with ``bias = b_ih + b_hh``.
+    """
+
+    gates = 4
+    n_states = 2
+    n_biases = 1
+    dx_is_dgh = True  # the input projection and the recurrent product share one gradient
+
+    @staticmethod
+    def allocate(take, steps, B, H, dtype):
+        return {"gates": take((steps, 4, B, H), dtype), "c": take((steps, B, H), dtype),
+                "tanh_c": take((steps, B, H), dtype)}
+
+    @staticmethod
+    def step(xp, tape, slot, p_t, states, w_t, b_hh, params):
+        h, c = states
+        a = tape["gates"][slot]
+        xp.matmul(h, w_t, out=a)
+        a += p_t
+        # All four activations in four calls: sigmoid(x) = 0.5 * tanh(x / 2) + 0.5 on
+        # gates i, f, o (scale 0.5, shift 0.5) and tanh on g (scale 1, shift 0).
+        scale, shift = _lstm_scale_shift(xp, a.dtype)
+        a *= scale
+        xp.tanh(a, out=a)
+        a *= scale
+        a += shift
+        tape["c"][slot] = c
+        c_new = a[1] * c
+        c_new += a[0] * a[2]
+        tanh_c = tape["tanh_c"][slot]
+        xp.tanh(c_new, out=tanh_c)
+        return [a[3] * tanh_c, c_new]
+
+    @staticmethod
+    def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
+        dh, dc = dstates
+        i, f, g, o = tape["gates"][t]
+        tanh_c = tape["tanh_c"][t]
+        dc_total = dh * o
+        dc_total *= 1.0 - tanh_c * tanh_c
+        dc_total += dc
+        # Gradients before the activations: sigmoid' = s - s^2 (i, f, o), tanh' = 1 - g^2.
+        xp.multiply(dh, tanh_c, out=dgh[3])
+        dgh[3] *= o - o * o
+        xp.multiply(dc_total, g, out=dgh[0])
+        dgh[0] *= i - i * i
+        xp.multiply(dc_total, tape["c"][t], out=dgh[1])
+        dgh[1] *= f - f * f
+        xp.multiply(dc_total, i, out=dgh[2])
+        dgh[2] *= 1.0 - g * g
+        dc_total *= f
+        return [None, dc_total]
+
+    @staticmethod
+    def reference(p_t, gh, states, b_hh, params):
+        h, c = states
+        H = h.shape[-1]
+        gates = p_t + gh
+        i, f = sigmoid(gates[:, :H]), sigmoid(gates[:, H:2 * H])
+        g, o = tanh(gates[:, 2 * H:3 * H]), sigmoid(gates[:, 3 * H:])
+        c_new = f * c + i * g
+        return [o * tanh(c_new), c_new]
+
+
+class _GruCell:
+    """``r, z, n`` gates (PyTorch's): ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1-z)*n + z*h``.
+
+    Inputs: ``(x, w_ih, w_hh, b_ih, b_hh, h0)``. ``b_hh`` is not folded into the
+    projection because its ``n`` third acts inside the product with ``r``.
+    """
+
+    gates = 3
+    n_states = 1
+    n_biases = 2
+    dx_is_dgh = False
+
+    @staticmethod
+    def allocate(take, steps, B, H, dtype):
+        return {"gates": take((steps, 3, B, H), dtype), "gh_n": take((steps, B, H), dtype)}
+
+    @staticmethod
+    def step(xp, tape, slot, p_t, states, w_t, b_hh, params):
+        (h,) = states
+        a = tape["gates"][slot]
+        gh = xp.matmul(h, w_t)
+        gh += b_hh
+        xp.add(p_t[:2], gh[:2], out=a[:2])
+        _sigmoid_(xp, a[:2])
+        gh_n = tape["gh_n"][slot]
+        gh_n[...] = gh[2]
+        n = a[2]
+        xp.multiply(a[0], gh_n, out=n)
+        n += p_t[2]
+        xp.tanh(n, out=n)
+        h_new = h - n
+        h_new *= a[1]
+        h_new += n
+        return [h_new]
+
+    @staticmethod
+    def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
+        (dh,) = dstates
+        r, z, n = tape["gates"][t]
+        xp.multiply(dh, 1.0 - z, out=dx[2])
+        dx[2] *= 1.0 - n * n
+        xp.subtract(h_prev, n, out=dx[1])
+        dx[1] *= dh
+        dx[1] *= z - z * z
+        xp.multiply(dx[2], tape["gh_n"][t], out=dx[0])
+        dx[0] *= r - r * r
+        dgh[:2] = dx[:2]
+        xp.multiply(dx[2], r, out=dgh[2])
+        return [dh * z]
+
+    @staticmethod
+    def reference(p_t, gh, states, b_hh, params):
+        (h,) = states
+        H = h.shape[-1]
+        gh = gh + b_hh
+        r = sigmoid(p_t[:, :H] + gh[:, :H])
+        z = sigmoid(p_t[:, H:2 * H] + gh[:, H:2 * H])
+        n = tanh(p_t[:, 2 * H:] + r * gh[:, 2 * H:])
+        return [n + z * (h - n)]
+
+
+class _RnnCell:
+    """Elman RNN: ``h' = tanh(x W_ih.T + bias + h W_hh.T)`` (or relu). Inputs ``(x, w_ih, w_hh, bias, h0)``."""
+
+    gates = 1
+    n_states = 1
+    n_biases = 1
+    dx_is_dgh = True
+
+    @staticmethod
+    def allocate(take, steps, B, H, dtype):
+        return {"gates": take((steps, 1, B, H), dtype)}
+
+    @staticmethod
+    def step(xp, tape, slot, p_t, states, w_t, b_hh, params):
+        a = tape["gates"][slot]
+        xp.matmul(states[0], w_t, out=a)
+        a += p_t
+        if params["nonlinearity"] == "tanh":
+            xp.tanh(a, out=a)
+        else:
+            xp.maximum(a, 0, out=a)
+        return [a[0]]
+
+    @staticmethod
+    def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
+        a = tape["gates"][t][0]
+        if params["nonlinearity"] == "tanh":
+            xp.multiply(dstates[0], 1.0 - a * a, out=dgh[0])
+        else:
+            xp.multiply(dstates[0], a > 0, out=dgh[0])
+        return [None]
+
+    @staticmethod
+    def reference(p_t, gh, states, b_hh, params):
+        pre = p_t + gh
+        return [tanh(pre) if params["nonlinearity"] == "tanh" else relu(pre)]
+
+
+# ------------------------------------------------------------------ the loops
+def _steps(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _split(cell, inputs):
+    """``(x, w_ih, w_hh, biases, states)`` from the primitive's flat inputs."""
+    x, w_ih, w_hh = inputs[:3]
+    biases = inputs[3:3 + cell.n_biases]
+    return x, w_ih, w_hh, biases, inputs[3 + cell.n_biases:]
+
+
+def _rows(x, batch_first, xp):
+    """The input as a time-major ``(T*B, I)`` matrix, and whether it is a (pooled) copy."""
+    xs = x.swapaxes(0, 1) if batch_first else x
+    T, B, width = xs.shape
+    if xs.flags.c_contiguous:
+        return xs.reshape(T * B, width), T, B, False
+    rows = _POOL.take(xp, (T * B, width), x.dtype)
+    rows.reshape(T, B, width)[...] = xs
+    return rows, T, B, True
+
+
+def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params):
+    x, w_ih, w_hh, biases, states = _split(cell, inputs)
+    xp = array_module(x)
+    G, H = cell.gates, w_hh.shape[1]
+    X, T, B, copied = _rows(x, batch_first, xp)
+    dtype = x.dtype
+
+    def take(shape, dtype):
+        return _POOL.take(xp, shape, dtype)
+
+    # The projection of every step, gate-major: (G, T*B, H), one batched GEMM.
+    proj = take((G, T * B, H), dtype)
+    xp.matmul(X, w_ih.reshape(G, H, -1).transpose(0, 2, 1), out=proj)
+    proj += biases[0].reshape(G, 1, H)
+    b_hh = biases[1].reshape(G, 1, H) if cell.n_biases > 1 else None
+    # Per-gate W_hh.T. A contiguous copy makes each step's GEMM a third faster but costs
+    # about one GEMM itself, so a one- or two-step call (a cell) multiplies by the view.
+    w_t = w_hh.reshape(G, H, H).transpose(0, 2, 1)
+    if T > 2:
+        w_t = xp.ascontiguousarray(w_t)
+    keep = ctx is not None
+    tape = cell.allocate(take, T if keep else 1, B, H, dtype)
+    h_prev = take((T, B, H), dtype) if keep else None
+    p_steps = proj.reshape(G, T, B, H)
+    out = xp.empty(x.shape[:2] + (H,), dtype)
+    outs = out.swapaxes(0, 1) if batch_first else out
+    states = list(states)
+    for t in _steps(T, reverse):
+        if keep:
+            h_prev[t] = states[0]
+        new = cell.step(xp, tape, t if keep else 0, p_steps[:, t], states, w_t, b_hh, params)
+        if mask is None:
+            outs[t] = new[0]
+            states = new
+        else:
+            m = mask[t][:, None]
+            outs[t] = xp.where(m, new[0], 0)
+            states = [xp.where(m, s_new, s) for s_new, s in zip(new, states)]
+    # Copies: a final state may alias a tape buffer or the initial state.
+    finals = tuple(xp.array(s, copy=True) for s in states)
+    _POOL.give(proj)
+    if keep:
+        tape["h_prev"] = h_prev
+        if copied:
+            tape["rows"] = X
+        ctx.stash = _pooled_tape(tape)
+        if not copied:
+            ctx.stash["rows"] = X  # the caller's array: read by the backward, never pooled
+    else:
+        _POOL.give(*tape.values(), *((X,) if copied else ()))
+    return (out,) + finals
+
+
+def _backward_rule(*arrays, cell, params, needs, n_grads, tape_keys):
+    """The BPTT kernel run through ``array_rule``: output gradients, saved inputs and the
+    forward's tape arrive as arrays; the wanted input gradients leave as arrays."""
+    grads, tape_arrays = arrays[:n_grads], arrays[len(arrays) - len(tape_keys):]
+    saved = arrays[n_grads:len(arrays) - len(tape_keys)]
+    results = _layer_backward(cell, params, dict(zip(tape_keys, tape_arrays)), saved, needs, list(grads))
+    wanted = tuple(r for r, need in zip(results, needs) if need)
+    return wanted if len(wanted) > 1 else wanted[0]
+
+
+def _layer_backward(cell, p, tape, saved, needs, grads):
+    """BPTT in NumPy: gradients for ``(x, w_ih, w_hh, *biases, *states)`` as arrays (or None)."""
+    params, mask, reverse, batch_first = p["params"], p["mask"], p["reverse"], p["batch_first"]
+    x, w_ih, w_hh, biases, _ = _split(cell, list(saved))
+    xp = array_module(w_hh)
+    G, H = cell.gates, w_hh.shape[1]
+    g_out = grads[0].swapaxes(0, 1) if batch_first else grads[0]
+    T, B = g_out.shape[0], g_out.shape[1]
+    dstates = [xp.array(g, copy=True) for g in grads[1:]]
+    dgh_all = _POOL.take(xp, (G, T, B, H), w_hh.dtype)
+    dx_all = dgh_all if cell.dx_is_dgh else _POOL.take(xp, (G, T, B, H), w_hh.dtype)
+    w_g = w_hh.reshape(G, H, H)
+    h_prev = tape["h_prev"]
+    for t in _steps(T, not reverse):
+        if mask is None:
+            dstates[0] = dstates[0] + g_out[t]
+            carried = None
+        else:
+            m = mask[t][:, None]
+            carried = [xp.where(m, 0, d) for d in dstates]
+            dstates = [xp.where(m, d, 0) for d in dstates]
+            dstates[0] += g_out[t] * m
+        dgh = dgh_all[:, t]
+        direct = cell.step_back(xp, tape, t, dstates, h_prev[t], dx_all[:, t], dgh, params)
+        dh = xp.matmul(dgh, w_g).sum(axis=0) if G > 1 else dgh[0] @ w_g[0]
+        if direct[0] is not None:
+            dh += direct[0]
+        dstates = [dh] + direct[1:]
+        if carried is not None:
+            dstates = [d + c for d, c in zip(dstates, carried)]
+    dgh_rows = dgh_all.reshape(G, T * B, H)
+    dx_rows = dx_all.reshape(G, T * B, H)
+    g_x = g_w_ih = g_w_hh = None
+    if needs[0]:
+        per_gate = _POOL.take(xp, (G, T * B, w_ih.shape[1]), w_ih.dtype)
+        xp.matmul(dx_rows, w_ih.reshape(G, H, -1), out=per_gate)
+        g_x = per_gate.sum(axis=0).reshape(T, B, -1)
+        _POOL.give(per_gate)
+        g_x = g_x.swapaxes(0, 1) if batch_first else g_x
+    if needs[1]:
+        g_w_ih = xp.matmul(dx_rows.transpose(0, 2, 1), tape["rows"]).reshape(G * H, -1)
+    if needs[2]:
+        g_w_hh = xp.matmul(dgh_rows.transpose(0, 2, 1), h_prev.reshape(T * B, H)).reshape(G * H, H)
+    g_biases = [dx_rows.sum(axis=1).reshape(G * H) if needs[3] else None]
+    if cell.n_biases > 1:
+        g_biases.append(dgh_rows.sum(axis=1).reshape(G * H) if needs[4] else None)
+    _POOL.give(dgh_all, *(() if cell.dx_is_dgh else (dx_all,)))
+    return [g_x, g_w_ih, g_w_hh] + g_biases + dstates
+
+
+def reference_layer(cell, *inputs, mask, reverse, batch_first, params):
+    """The layer written per step with Ember ops: what the fused rules are checked against.
+
+    Its derivatives of every order come from the composed ops; the primitive's
+    rules fall back to it for higher-order and forward-mode differentiation.
+    """
+    from .nn import linear
+
+    x, w_ih, w_hh, biases, states = _split(cell, inputs)
+    states = list(states)
+    projected = linear(swapaxes(x, 0, 1) if batch_first else x, w_ih, biases[0])
+    b_hh = biases[1] if cell.n_biases > 1 else None
+    w_t = swapaxes(w_hh, 0, 1)
+    T = projected.shape[0]
+    outs = [None] * T
+    for t in _steps(T, reverse):
+        new = cell.reference(projected[t], matmul(states[0], w_t), states, b_hh, params)
+        if mask is None:
+            outs[t] = new[0]
+            states = new
+        else:
+            m = _const(mask[t][:, None])
+            outs[t] = where(m, new[0], 0.0)
+            states = [where(m, s_new, s) for s_new, s in zip(new, states)]
+    return (stack(outs, axis=1 if batch_first else 0),) + tuple(states)
+
+
+# ------------------------------------------------------------------ the primitives
+def _higher_order_wanted() -> bool:
+    # create_graph=True records the backward; a live forward-mode level needs
+    # tangents of the backward's results (forward-over-reverse, e.g. hvp).
+    return _State.enabled or bool(_Fwd.stack)
+
+
+class _Layer(Function):
+    """Base of the three layer primitives: inputs ``(x, w_ih, w_hh, *biases, *states)``."""
+
+    save_inputs = "all"
+    cell = None
+
+    @classmethod
+    def forward(cls, ctx, *inputs, mask, reverse, batch_first, params):
+        return _layer_forward(cls.cell, ctx, inputs, mask, reverse, batch_first, params)
+
+    @classmethod
+    def vjp(cls, ctx, *grads):
+        if _higher_order_wanted():
+            return _reference_vjp(cls.cell, ctx, grads)
+        # One traceable kernel (so ember.compile replays it) fed every array it reads.
+        needs = tuple(edge is not None for edge in ctx.edges)
+        tape_keys = tuple(ctx.stash)
+        tensors = tuple(grads) + tuple(ctx.saved) + tuple(_const(ctx.stash[k]) for k in tape_keys)
+        wanted = [i for i, need in enumerate(needs) if need]
+        outs = array_rule(_backward_rule, *tensors, n_outputs=len(wanted), cell=cls.cell, params=ctx.params,
+                          needs=needs, n_grads=len(grads), tape_keys=tape_keys)
+        outs = outs if len(wanted) > 1 else (outs,)
+        results = [None] * len(needs)
+        for i, out in zip(wanted, outs):
+            results[i] = out
+        return tuple(results)
+
+    @classmethod
+    def jvp(cls, ctx, *tangents):
+        return _reference_tangents(cls.cell, ctx)
+
+    @staticmethod
+    def zeros_like_output(ctx, index):
+        # The outputs are not saved (the tape holds what the backward needs), so an
+        # unused output's zero gradient is built from the saved inputs' shapes.
+        x, w_hh = ctx.saved[0].data, ctx.saved[2].data
+        xp = array_module(x)
+        if index == 0:
+            return xp.zeros(x.shape[:2] + (w_hh.shape[1],), x.dtype)
+        return xp.zeros_like(ctx.saved[-ctx.fn.cell.n_states + index - 1].data)
+
+
+class LstmLayer(_Layer):
+    name = "lstm_layer"
+    n_outputs = 3
+    cell = _LstmCell
+
+
+class GruLayer(_Layer):
+    name = "gru_layer"
+    n_outputs = 2
+    cell = _GruCell
+
+
+class RnnLayer(_Layer):
+    name = "rnn_layer"
+    n_outputs = 2
+    cell = _RnnCell
+
+
+def _reference_vjp(cell, ctx, grads):
+    from ..autograd.functional import vjp
+
+    inputs = ctx.saved
+    positions = [i for i, edge in enumerate(ctx.edges) if edge is not None]
+
+    def partial(*chosen):
+        full = list(inputs)
+        for position, x in zip(positions, chosen):
+            full[position] = x
+        return reference_layer(cell, *full, **ctx.params)
+
+    _, pullback = vjp(partial, *[inputs[i] for i in positions])
+    chosen_grads = pullback(tuple(grads))
+    result = [None] * len(inputs)
+    for position, g in zip(positions, chosen_grads):
+        result[position] = g
+    return tuple(result)
+
+
+def _reference_tangents(cell, ctx):
+    """The output tangents of the reference layer at the level whose jvp rule is running.
+
+    While a jvp rule runs, its own level is switched off so that the rule's
+    arithmetic is not differentiated by it. Here the reference itself must carry
+    that level's tangents (its inputs hold them), so the level is switched back
+    on around it; outer levels see the computation as usual.
+    """
+    level = _Fwd.limit
+    _Fwd.limit = level + 1
+    try:
+        outs = reference_layer(cell, *ctx.inputs, **ctx.params)
+    finally:
+        _Fwd.limit = level
+    return tuple(o._tangent.get(level) if o._tangent else None for o in outs)
+
+
+# ------------------------------------------------------------------ public functions
+def _layer(fn, inputs, mask, reverse, batch_first, params):
+    mask_array = None
+    if mask is not None:
+        data = getattr(mask, "data", mask)
+        mask_array = array_module(inputs[0].data).asarray(data, dtype=bool)
+    return apply(fn, tuple(inputs), {"mask": mask_array, "reverse": bool(reverse),
+                                     "batch_first": bool(batch_first), "params": params})
+
+
+def lstm_scan(x, w_ih, w_hh, bias, h0, c0, mask=None, reverse: bool = False, batch_first: bool = False):
+    """One direction of an LSTM layer over a sequence, as one primitive; returns ``(outputs, h_T, c_T)``.
+
+    Args:
+        x: ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``).
+        w_ih, w_hh: ``(4H, I)`` and ``(4H, H)``, gates ordered ``i, f, g, o``.
+        bias: ``(4H,)``, the sum ``b_ih + b_hh`` (zeros for a layer without bias).
+        h0, c0: ``(B, H)`` initial states.
+        mask: optional boolean ``(T, B)``; false steps keep the state and output zeros.
+        reverse: scan from the last step to the first.
+        batch_first: the layout of ``x`` and of the outputs.
+
+    Shapes are not checked here (see :func:`ember.functional.lstm_layer`).
+
+    Example:
+        >>> import ember
+        >>> from ember.ops.recurrent import lstm_scan
+        >>> z = ember.zeros
+        >>> out, h, c = lstm_scan(z(5, 2, 4), z(12, 4), z(12, 3), z(12), z(2, 3), z(2, 3))
+        >>> out.shape, h.shape
+        ((5, 2, 3), (2, 3))
+    """
+    return _layer(LstmLayer, (x, w_ih, w_hh, bias, h0, c0), mask, reverse, batch_first, None)
+
+
+def gru_scan(x, w_ih, w_hh, b_ih, b_hh, h0, mask=None, reverse: bool = False, batch_first: bool = False):
+    """One direction of a GRU layer (gates ``r, z, n``) as one primitive; returns ``(outputs, h_T)``.
+
+    ``b_ih`` and ``b_hh`` are ``(3H,)`` (zeros for a layer without bias); other
+    arguments as in :func:`lstm_scan`.
+
+    Example:
+        >>> import ember
+        >>> from ember.ops.recurrent import gru_scan
+        >>> z = ember.zeros
+        >>> out, h = gru_scan(z(5, 2, 4), z(9, 4), z(9, 3), z(9), z(9), z(2, 3))
+        >>> out.shape
+        (5, 2, 3)
+    """
+    return _layer(GruLayer, (x, w_ih, w_hh, b_ih, b_hh, h0), mask, reverse, batch_first, None)
+
+
+def rnn_scan(x, w_ih, w_hh, bias, h0, nonlinearity: str = "tanh", mask=None, reverse: bool = False,
+             batch_first: bool = False):
+    """One direction of an Elman RNN layer (``tanh`` or ``relu``) as one primitive; returns ``(outputs, h_T)``.
+
+    Example:
+        >>> import ember
+        >>> from ember.ops.recurrent import rnn_scan
+        >>> out, h = rnn_scan(ember.ones(4, 2, 3), ember.eye(3), ember.zeros(3, 3), ember.zeros(3),
+        ...                   ember.zeros(2, 3), "relu")
+        >>> h.tolist()
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_scan: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return _layer(RnnLayer, (x, w_ih, w_hh, bias, h0), mask, reverse, batch_first,
+                  {"nonlinearity": nonlinearity})
+
+
+__all__ = ["lstm_scan", "gru_scan", "rnn_scan", "reference_layer", "LstmLayer", "GruLayer", "RnnLayer"]
