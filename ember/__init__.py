@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 from .io import load, save  # noqa: E402 - io builds on the names above
 from .io.dlpack import from_dlpack  # noqa: E402
 from . import onnx  # noqa: E402 - the onnx package itself is imported only when exporting
-from . import functional, train  # noqa: E402 - train builds on nn, optim, data and io
+from . import distributed, functional, train  # noqa: E402 - train builds on nn, optim, data and io
 
 # `ember.compile` is the function; the package of the same name stays importable
 # (`from ember.compile import CompileError`) through sys.modules.

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..data import DataLoader, Dataset, TensorDataset
+from ..data import DataLoader, Dataset, DistributedSampler, TensorDataset
 from ..data.dataset import fetch_batch
 from ..tensor import Tensor
 
@@ -81,7 +81,14 @@ class DatasetBatches(Batches):
         return _split_batch(batch, self.who)
 
     def epoch(self, epoch: int, seed: int | None) -> Iterator[tuple]:
-        loader = DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, seed=seed)
+        from .. import distributed as dist
+
+        if dist.world_size() > 1:
+            # Under mpiexec each rank trains on its own shard of every epoch.
+            sampler = DistributedSampler(self.dataset, shuffle=self.shuffle, seed=seed or 0)
+            loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=sampler)
+        else:
+            loader = DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, seed=seed)
         loader.set_epoch(epoch)
         for batch in loader:
             yield self._split(batch)

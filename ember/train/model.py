@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from .. import distributed as dist
 from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..optim import Optimizer, clip_grad_norm_, clip_grad_value_
@@ -396,8 +397,15 @@ class Model:
                   "verbose": verbose,
                   "metrics": names + ([f"val_{n}" for n in names] if valid is not None else []) + ["lr"]}
         # History first: checkpoints written by later callbacks must include this epoch's logs.
-        callback_list = CallbackList([history] + ([ProgressBar(verbose)] if verbose else []) + list(callbacks or []),
-                                     model=self, params=params)
+        # Under mpiexec only rank 0 shows progress (and, in CallbackList, writes files).
+        show_progress = verbose and dist.is_main_process()
+        callback_list = CallbackList([history] + ([ProgressBar(verbose)] if show_progress else [])
+                                     + list(callbacks or []), model=self, params=params)
+        # A plain module under several ranks: same initial weights, gradients averaged
+        # after every backward (a DataParallel module does this itself).
+        self._sync_gradients = dist.world_size() > 1 and not isinstance(self.module, dist.DataParallel)
+        if self._sync_gradients:
+            dist.broadcast_parameters(self.module)
         self._callbacks, self.history, self.stop_training = callback_list, history, False
         resume, self._resume = self._resume, None
         start = self._begin_run(initial_epoch, seed, resume)
@@ -418,10 +426,12 @@ class Model:
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 logs["lr"] = get_lr(self.optimizer)
                 callback_list.on_epoch_end(epoch, logs)
+                dist.barrier()  # files written by rank 0 are complete before anyone goes on
                 if self.stop_training:
                     break
             # As in Keras, an exception skips on_train_end (BackupAndRestore then keeps its backup).
             callback_list.on_train_end(logs)
+            dist.barrier()
         finally:
             self._callbacks = None
         return history
@@ -434,6 +444,8 @@ class Model:
             self._data_seed = int(resume["data_seed"])
         else:
             self._data_seed = int(backend.generator().integers(0, 2**31 - 1))
+        # Every rank must shuffle (and so shard) with one seed.
+        self._data_seed = int(dist.broadcast_value(self._data_seed))
         if initial_epoch is not None:
             if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or initial_epoch < 0:
                 raise ValueError(f"fit: initial_epoch must be a non-negative int, got {initial_epoch!r}")
@@ -465,6 +477,11 @@ class Model:
                 callback_list.on_train_batch_end(step, {**logs, "batch": step, "size": size})
                 if self.stop_training:
                     break
+        if dist.world_size() > 1:
+            # The epoch's numbers are those of all ranks' samples together.
+            for metric in [loss_mean] + list(self.metrics):
+                dist.allreduce_metric(metric)
+            logs = {"loss": loss_mean.result(), **{m.name: m.result() for m in self.metrics}}
         return logs
 
     def _train_step(self, inputs, target, weight, class_table, device, dtype) -> float:
@@ -474,6 +491,8 @@ class Model:
         loss = self._loss_value(out, t, self._item_weights(out, t, weight, class_table))
         self.optimizer.zero_grad()
         loss.backward()
+        if getattr(self, "_sync_gradients", False):
+            dist.allreduce_gradients(list(self.module.parameters()))
         if self._clipnorm is not None:
             clip_grad_norm_(self.module.parameters(), self._clipnorm)
         if self._clipvalue is not None:

@@ -46,6 +46,8 @@ class Callback:
 
     #: Run after the other callbacks (checkpoint writers: they save everyone's state).
     writes_checkpoints: bool = False
+    #: Runs on rank 0 only under mpiexec (callbacks that write files or logs).
+    main_process_only: bool = False
 
     def __init__(self) -> None:
         self.model = None
@@ -142,8 +144,12 @@ class CallbackList:
         def call_all(*args: Any, **kwargs: Any) -> None:
             if "logs" not in kwargs and len(args) < 1 + takes_index:
                 args = args + ({},)  # every hook receives a logs dict, as in Keras
+            from ... import distributed as dist
+
+            main = dist.is_main_process()
             for callback in self.callbacks:
-                getattr(callback, name)(*args, **kwargs)
+                if main or not callback.main_process_only:
+                    getattr(callback, name)(*args, **kwargs)
 
         return call_all
 

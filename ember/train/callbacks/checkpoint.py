@@ -44,6 +44,8 @@ class ModelCheckpoint(Callback):
         ...                        monitor="val_accuracy", save_best_only=True)
     """
 
+    main_process_only = True  # under mpiexec, one writer
+
     writes_checkpoints = True
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,

@@ -28,6 +28,8 @@ class CSVLogger(Callback):
         >>> logger = CSVLogger(os.path.join(tempfile.mkdtemp(), "training.csv"))
     """
 
+    main_process_only = True  # under mpiexec, one writer
+
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         self.filename, self.separator, self.append = Path(filename), separator, append
@@ -83,6 +85,8 @@ class TensorBoard(Callback):
     Example:
         >>> board = TensorBoard(log_dir="runs/mlp")  # then: tensorboard --logdir runs
     """
+
+    main_process_only = True  # under mpiexec, one writer
 
     def __init__(self, log_dir: str | os.PathLike = "logs", histogram_freq: int = 0,
                  update_freq: str | int = "epoch") -> None:
