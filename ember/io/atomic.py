@@ -82,15 +82,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         handle.write(data)
 
 
-def remove_stale_temporaries(directory: str | os.PathLike, name_prefix: str = "") -> list[Path]:
+def remove_stale_temporaries(directory: str | os.PathLike, name_prefix: str = "",
+                             min_age: float = 0.0) -> list[Path]:
     """Delete temporary files left by writes that crashed; returns what was removed.
 
     Only files made by :func:`atomic_write` for names starting with ``name_prefix``
-    are touched.
+    and not modified for ``min_age`` seconds are touched: with several processes
+    sharing a directory (MPI ranks), a younger file may be another's write in progress.
     """
+    import time
+
     removed = []
+    now = time.time()
     for entry in Path(directory).glob(f"{TEMP_PREFIX}{name_prefix}*{TEMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
+            if min_age and now - entry.stat().st_mtime < min_age:
+                continue
             entry.unlink()
             removed.append(entry)
     return removed

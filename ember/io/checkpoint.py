@@ -32,6 +32,9 @@ from .. import backend
 from ..tensor import Tensor
 from . import safetensors_io, tree
 from .atomic import remove_stale_temporaries
+
+#: A temporary file untouched this long is a crashed write, not another process's save.
+STALE_AFTER_SECONDS = 300.0
 from .save import KIND_KEY, to_host_array
 
 MODEL_PREFIX = "model/"
@@ -274,7 +277,7 @@ class CheckpointManager:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep, self.mode, self.prefix = keep, mode, prefix
         self._pattern = re.compile(re.escape(prefix) + r"-(\d+)\.safetensors")
-        remove_stale_temporaries(self.directory, prefix + "-")
+        remove_stale_temporaries(self.directory, prefix + "-", min_age=STALE_AFTER_SECONDS)
 
     def path_for(self, step: int) -> Path:
         """The file of the checkpoint of ``step``."""

@@ -4,6 +4,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from ember.io import (
     read_checkpoint,
     save_checkpoint,
 )
+from ember.io.checkpoint import STALE_AFTER_SECONDS
 from ember.io.safetensors_io import read_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -183,8 +185,12 @@ def test_manager_skips_a_corrupt_latest_with_a_warning_and_cleans_temporaries(tm
         assert manager.latest() == manager.path_for(1)
     stale = tmp_path / ".ckpt-00000003.safetensors.x1y2.tmp"
     stale.write_bytes(b"half-written")
+    in_progress = tmp_path / ".ckpt-00000004.safetensors.z9.tmp"  # another process writing now
+    in_progress.write_bytes(b"being written")
+    old = time.time() - 2 * STALE_AFTER_SECONDS
+    os.utime(stale, (old, old))
     CheckpointManager(tmp_path)
-    assert not stale.exists()
+    assert not stale.exists() and in_progress.exists()
 
 
 def test_manager_rejects_bad_arguments(tmp_path):
