@@ -1,0 +1,227 @@
+"""Time Ember against PyTorch eager, interleaved in one process, and write ``BENCHMARKS.md``.
+
+Usage::
+
+    python -m benchmarks.run                       # every workload
+    python -m benchmarks.run --only W2,W3 --repeat 50
+    python -m benchmarks.run --group layers --threads 1 --no-write
+
+For each round, every selected workload runs Ember steps and PyTorch steps back
+to back (one each with one thread, five each with more; the order alternates
+between rounds), so a busy machine slows both alike; the table reports the
+median of each and their ratio. The
+thread count is fixed for both frameworks before NumPy or PyTorch is imported
+(``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` and
+``torch.set_num_threads``); the script re-executes itself to apply it.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="comma-separated workload ids (e.g. W2,W3)")
+    parser.add_argument("--group", help="only workloads of this group (training, layers)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed rounds per workload (default 30)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed rounds first (default 5)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for BLAS and PyTorch (default: $OMP_NUM_THREADS, else all cores)")
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"), help="where to write the table")
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--block", type=int, default=None,
+                        help="steps per framework before switching (default: 1 with one thread, 5 with more)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, robust to other "
+                             "processes' load but summed over threads (use it with --threads 1)")
+    parser.add_argument("--note", help="a remark printed under the section's heading (e.g. about machine load)")
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    return parser.parse_args(argv)
+
+
+def ensure_threads(args) -> int:
+    """Re-execute with the thread variables set, unless they already say ``args.threads``."""
+    wanted = args.threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or os.cpu_count() or 1
+    if all(os.environ.get(v) == str(wanted) for v in THREAD_VARIABLES):
+        return wanted
+    env = dict(os.environ, **{v: str(wanted) for v in THREAD_VARIABLES})
+    sys.stdout.flush()
+    os.execvpe(sys.executable, [sys.executable, "-m", "benchmarks.run"] + sys.argv[1:], env)
+    return wanted  # pragma: no cover - execvpe does not return
+
+
+def select(workloads, args):
+    chosen = list(workloads.values())
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        unknown = [w for w in wanted if w not in workloads]
+        if unknown:
+            raise SystemExit(f"unknown workload(s) {unknown}; known: {sorted(workloads)}")
+        chosen = [workloads[w] for w in wanted]
+    if args.group:
+        chosen = [w for w in chosen if w.group == args.group]
+    if not chosen:
+        raise SystemExit("no workload selected")
+    return chosen
+
+
+def measure(chosen, repeat: int, warmup: int, clock=time.perf_counter, block: int = 1):
+    """Median seconds per step of each workload in each framework, interleaved.
+
+    Frameworks alternate every ``block`` steps (the order flips each round). With
+    several threads a larger block is fairer: each library's idle worker threads
+    spin for a while after its last call and steal the cores from the other one,
+    which taxes the first steps after every switch.
+    """
+    steps = {(w.id, fw): w.build(fw) for w in chosen for fw in ("ember", "torch")}
+    times = {key: [] for key in steps}
+    for w in chosen:  # warm-up: caches, allocator, lazy imports
+        for fw in ("ember", "torch"):
+            for _ in range(warmup):
+                steps[(w.id, fw)]()
+    rounds = -(-repeat // block)
+    for round_index in range(rounds):
+        order = ("ember", "torch") if round_index % 2 == 0 else ("torch", "ember")
+        for w in chosen:
+            for fw in order:
+                step = steps[(w.id, fw)]
+                for _ in range(block):
+                    start = clock()
+                    step()
+                    times[(w.id, fw)].append(clock() - start)
+    return {key: statistics.median(values) for key, values in times.items()}, times
+
+
+def environment(threads: int) -> dict:
+    import numpy
+    import torch
+
+    import ember
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        config = numpy.show_config(mode="dicts")
+        info = config["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version')}"
+    except (KeyError, TypeError, ValueError):  # show_config's format differs between NumPy versions
+        blas = "unknown (numpy.show_config gave no BLAS entry)"
+    try:
+        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        load = "n/a"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=ROOT, timeout=10, check=False).stdout.strip() or "n/a"
+    except (OSError, subprocess.SubprocessError):
+        commit = "n/a"
+    return {
+        "machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "python": platform.python_version(), "numpy": numpy.__version__, "blas": blas,
+        "torch": torch.__version__, "ember": f"{ember.__version__} (git {commit}, uncommitted changes included)",
+        "threads": f"{threads} (OMP/OPENBLAS/MKL_NUM_THREADS={threads}, torch.set_num_threads({threads}); "
+                   f"torch reports {torch.get_num_threads()})",
+        "load average at start": load,
+    }
+
+
+TITLE = "# Benchmarks: Ember vs PyTorch eager (CPU)"
+PREAMBLE = """Each section is one run of `python -m benchmarks.run` (its command is in the section). Within a run,
+Ember and PyTorch alternate in one process (every step, or every few steps with several threads), so
+load from other processes hits both alike;
+every row is the median over the timed steps. Ratio = Ember / PyTorch (below 1: Ember is faster).
+Re-running the same selection with the same threads and clock replaces its section; other sections stay."""
+
+
+def section_heading(chosen, threads: int, clock: str) -> str:
+    ids = ", ".join(w.id for w in chosen)
+    return f"## {ids} ({threads} thread{'s' if threads != 1 else ''}, {clock} clock)"
+
+
+def section(chosen, medians, repeat, warmup, env, command, heading, note=None) -> str:
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines = [heading, "", f"Generated {stamp} by `{command}`; {repeat} timed steps after {warmup} warm-up steps.", ""]
+    if note:
+        lines += [f"> {note}", ""]
+    lines += [f"- **{k}**: {v}" for k, v in env.items()]
+    lines += ["", "| id | workload | Ember ms | PyTorch ms | ratio | target |", "|----|----|---:|---:|---:|---|"]
+    for w in chosen:
+        ours, theirs = medians[(w.id, "ember")], medians[(w.id, "torch")]
+        ratio = ours / theirs
+        target = "" if w.target is None else f"<= {w.target}x: {'met' if ratio <= w.target else 'NOT met'}"
+        lines.append(f"| {w.id} | {w.description} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {ratio:.2f} | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def merge(existing: str, heading: str, text: str) -> str:
+    """The benchmark file with ``text`` replacing the section under ``heading`` (or appended)."""
+    sections, current = [], None
+    for line in existing.splitlines():
+        if line.startswith("## "):
+            current = [line]
+            sections.append(current)
+        elif current is not None:
+            current.append(line)
+    kept = ["\n".join(lines).strip() + "\n" for lines in sections if lines[0] != heading]
+    return "\n".join([TITLE, "", PREAMBLE, ""] + kept + [text])
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    threads = ensure_threads(args)
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.registry import load_all
+
+    workloads = load_all()
+    if args.list:
+        for w in workloads.values():
+            print(f"{w.id:12s} [{w.group}] {w.description}")
+        return 0
+    import torch
+
+    torch.set_num_threads(threads)
+    chosen = select(workloads, args)
+    command = "python -m benchmarks.run " + shlex.join(sys.argv[1:])
+    env = environment(threads)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    env["clock"] = ("wall-clock time (time.perf_counter)" if args.clock == "wall"
+                    else "process CPU time (time.process_time), summed over threads")
+    block = args.block or (1 if threads == 1 else 5)
+    env["interleaving"] = f"Ember and PyTorch alternate every {block} step{'s' if block > 1 else ''}"
+    medians, _ = measure(chosen, args.repeat, args.warmup, clock, block)
+    try:
+        env["load average at end"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        pass
+    heading = section_heading(chosen, threads, args.clock)
+    text = section(chosen, medians, args.repeat, args.warmup, env, command.strip(), heading, args.note)
+    print(text)
+    if not args.no_write:
+        output = pathlib.Path(args.output)
+        output.write_text(merge(output.read_text() if output.exists() else "", heading, text))
+        print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,297 @@
+"""Image-shaped functions: resizing (``interpolate``), ``pixel_shuffle``, local normalisations.
+
+Everything here is composed from primitives, so gradients of any order follow:
+
+* nearest resizing is an index selection per spatial dimension (a ``repeat``
+  when the factor is an integer, whose gradient is a cheap reshape-and-sum);
+* linear, bilinear and trilinear resizing are separable: one small
+  interpolation matrix per dimension, applied with ``matmul``;
+* local response normalisation is PyTorch's across-channel formula;
+* local contrast normalisation is the subtractive + divisive normalisation of
+  Jarrett, Kavukcuoglu, Ranzato and LeCun (2009), with a Gaussian window.
+
+Example:
+    >>> import ember
+    >>> import ember.functional as F
+    >>> F.interpolate(ember.ones(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape
+    (1, 3, 16, 16)
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import apply
+from ..backend import array_module, numpy_module
+from ..ops import elementwise as E
+from ..ops import movement as M
+from ..ops import reduce as R
+from ..ops.checks import float_operand
+from ..ops.conv import conv
+from ..ops.conv_kernels import ConvGeometry
+from ..ops.pool import AvgPool
+from ..tensor import Tensor
+
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "local_response_norm",
+           "local_contrast_norm"]
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+# ------------------------------------------------------------------ resizing
+def _output_size(op, in_size, size, scale_factor):
+    d = len(in_size)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    if size is not None:
+        out = (size,) * d if isinstance(size, int) else tuple(size)
+        if len(out) != d or any(not isinstance(o, int) or o < 1 for o in out):
+            raise ValueError(f"{op}: size must be a positive int or {d} of them for input size "
+                             f"{tuple(in_size)}, got {size!r}")
+        return out, tuple(n / o for n, o in zip(in_size, out))
+    scales = (scale_factor,) * d if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+    if len(scales) != d or any(s <= 0 for s in scales):
+        raise ValueError(f"{op}: scale_factor must be positive, one or {d} of them, got {scale_factor!r}")
+    out = tuple(math.floor(n * s) for n, s in zip(in_size, scales))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{op}: scale_factor {scale_factor!r} shrinks input size {tuple(in_size)} to nothing")
+    # As PyTorch (recompute_scale_factor unset): coordinates use 1/scale_factor.
+    return out, tuple(1.0 / s for s in scales)
+
+
+def _nearest(x, axis, n, o, scale):
+    np = numpy_module()
+    if o % n == 0 and scale == n / o:
+        return M.repeat(x, o // n, axis=axis)
+    source = np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1)
+    return M.index_select(x, axis, array_module(x.data).asarray(source))
+
+
+def _linear_matrix(n, o, scale, align_corners, dtype, xp):
+    """The ``(n, o)`` matrix whose columns interpolate one output from two inputs (PyTorch's rule)."""
+    np = numpy_module()
+    target = np.arange(o, dtype=np.float64)
+    if align_corners:
+        source = target * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
+    else:
+        source = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    high = np.minimum(low + 1, n - 1)
+    frac = source - low
+    matrix = np.zeros((n, o))
+    columns = np.arange(o)
+    matrix[low, columns] += 1.0 - frac  # one entry per column: no repeated targets
+    matrix[high, columns] += frac  # (a separate statement, so low == high adds up)
+    return Tensor._make(xp.asarray(matrix, dtype=dtype), False, None, 0)
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
+    """Resize the spatial dimensions of ``(N, C, *spatial)`` (PyTorch's ``interpolate``).
+
+    Args:
+        input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
+        size: the output spatial size (an int or one per dimension), or
+        scale_factor: a multiplier (an int/float or one per dimension).
+        mode: ``'nearest'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D) or
+            ``'trilinear'`` (5-D).
+        align_corners: for the linear modes, map the corner pixels' centres onto
+            each other (default False, as in PyTorch).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.interpolate(ember.arange(2.0).reshape(1, 1, 2), scale_factor=2).tolist()
+        [[[0.0, 0.0, 1.0, 1.0]]]
+    """
+    op = "interpolate"
+    x = float_operand(op, input)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected (N, C, *spatial) input, got shape {tuple(x.shape)}")
+    d = x.ndim - 2
+    in_size = tuple(x.shape[2:])
+    out, scales = _output_size(op, in_size, size, scale_factor)
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError(f"{op}: align_corners only applies to the linear modes, not {mode!r}")
+        for axis, (n, o, s) in enumerate(zip(in_size, out, scales)):
+            if n != o:
+                x = _nearest(x, 2 + axis, n, o, s)
+        return x
+    if mode not in _LINEAR_MODES:
+        raise ValueError(f"{op}: mode must be 'nearest', 'linear', 'bilinear' or 'trilinear', got {mode!r}")
+    if _LINEAR_MODES[mode] != d:
+        raise ValueError(f"{op}: mode {mode!r} needs a {_LINEAR_MODES[mode] + 2}-D input, got shape {tuple(x.shape)}")
+    xp = array_module(x.data)
+    for axis, (n, o, s) in enumerate(zip(in_size, out, scales)):
+        if n == o and not align_corners and s == 1.0:
+            continue
+        matrix = _linear_matrix(n, o, s, bool(align_corners), x.dtype, xp)
+        x = M.swapaxes(M.swapaxes(x, 2 + axis, -1) @ matrix, 2 + axis, -1)
+    return x
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Alias of :func:`interpolate` (PyTorch's older name).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.upsample(ember.ones(1, 1, 2, 2), size=3).shape
+        (1, 1, 3, 3)
+    """
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ------------------------------------------------------------------ pixel shuffle
+def _check_image(op, x):
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected input (*, C, H, W), got shape {tuple(x.shape)}")
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """Rearrange ``(*, C * r**2, H, W)`` into ``(*, C, H * r, W * r)`` (sub-pixel convolution).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.pixel_shuffle(ember.ones(1, 8, 3, 3), 2).shape
+        (1, 2, 6, 6)
+    """
+    from ..tensor import as_tensor
+
+    x = as_tensor(input)
+    r = int(upscale_factor)
+    _check_image("pixel_shuffle", x)
+    if r < 1:
+        raise ValueError(f"pixel_shuffle: upscale_factor must be positive, got {upscale_factor}")
+    *lead, c, h, w = x.shape
+    if c % (r * r):
+        raise ValueError(f"pixel_shuffle: {c} channels (input shape {tuple(x.shape)}) are not divisible "
+                         f"by upscale_factor**2 = {r * r}")
+    k = len(lead)
+    y = M.reshape(x, tuple(lead) + (c // (r * r), r, r, h, w))
+    y = M.transpose(y, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return M.reshape(y, tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """The inverse of :func:`pixel_shuffle`: ``(*, C, H * r, W * r)`` -> ``(*, C * r**2, H, W)``.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.pixel_unshuffle(ember.ones(1, 2, 6, 6), 2).shape
+        (1, 8, 3, 3)
+    """
+    from ..tensor import as_tensor
+
+    x = as_tensor(input)
+    r = int(downscale_factor)
+    _check_image("pixel_unshuffle", x)
+    if r < 1:
+        raise ValueError(f"pixel_unshuffle: downscale_factor must be positive, got {downscale_factor}")
+    *lead, c, h, w = x.shape
+    if h % r or w % r:
+        raise ValueError(f"pixel_unshuffle: spatial size ({h}, {w}) (input shape {tuple(x.shape)}) is not "
+                         f"divisible by downscale_factor {r}")
+    k = len(lead)
+    y = M.reshape(x, tuple(lead) + (c, h // r, r, w // r, r))
+    y = M.transpose(y, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return M.reshape(y, tuple(lead) + (c * r * r, h // r, w // r))
+
+
+# ------------------------------------------------------------------ local normalisation
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """AlexNet's across-channel normalisation, as PyTorch computes it.
+
+    ``b_c = a_c / (k + alpha / size * sum over the size channels around c of a**2) ** beta``
+    (zero beyond the first and last channel).
+
+    Args:
+        input: ``(N, C, *)`` with at least 3 dimensions.
+        size: the number of neighbouring channels summed over.
+        alpha, beta, k: the formula's constants.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.local_response_norm(ember.ones(2, 5, 4, 4), size=3).shape
+        (2, 5, 4, 4)
+    """
+    x = float_operand("local_response_norm", input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input (N, C, *) with at least 3 dimensions, "
+                         f"got shape {tuple(x.shape)}")
+    if int(size) < 1:
+        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+    n, c = x.shape[:2]
+    # The channel axis becomes the one spatial axis of a 1-D average pool.
+    squares = M.reshape(x * x, (n, 1, c, -1))
+    rest = squares.shape[-1]
+    geom = ConvGeometry((c, rest), (size, 1), (1, 1), (1, 1), ((size // 2, (size - 1) // 2), (0, 0)), 1, (c, rest))
+    mean = apply(AvgPool, (squares,), {"geom": geom, "divisor": float(size)})
+    div = E.pow_scalar(M.reshape(mean, tuple(x.shape)) * alpha + k, beta)
+    return x / div
+
+
+def _gaussian_window(kernel, sigma, channels, dtype, xp):
+    """A ``(1, C, *kernel)`` Gaussian summing to one over the window and the channels."""
+    np = numpy_module()
+    window = np.ones(())
+    for k, s in zip(kernel, sigma):
+        t = np.arange(k) - (k - 1) / 2
+        window = np.multiply.outer(window, np.exp(-0.5 * (t / s) ** 2))
+    window = np.broadcast_to(window, (1, channels) + tuple(kernel))
+    return Tensor._make(xp.asarray(window / window.sum(), dtype=dtype), False, None, 0)
+
+
+def local_contrast_norm(input: Tensor, kernel_size=9, sigma=None, eps: float = 1e-4) -> Tensor:
+    """Subtractive then divisive local normalisation (Jarrett et al. 2009; LeCun's lectures).
+
+    With ``w`` a Gaussian window that sums to one over its positions *and* the
+    channels:
+
+    * subtractive: ``v = x - sum_{c,p} w_p x_c(. + p)`` (the local weighted mean over all channels);
+    * divisive: ``y = v / max(c, sigma)`` with ``sigma = sqrt(sum_{c,p} w_p v_c(. + p)**2)``
+      and ``c`` the mean of ``sigma`` over each image.
+
+    Near the borders the window is renormalised over the positions inside the image
+    (as Torch7's ``SpatialContrastiveNormalization`` does), and ``sigma`` is
+    floored at ``eps`` so flat images give finite gradients.
+
+    Args:
+        input: ``(N, C, *spatial)``, usually ``(N, C, H, W)``.
+        kernel_size: the window's odd size (an int or one per spatial dimension).
+        sigma: the Gaussian's standard deviation in pixels (default: ``kernel_size / 4``).
+        eps: lower bound of the divisor.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.local_contrast_norm(ember.randn(2, 3, 16, 16), kernel_size=5).shape
+        (2, 3, 16, 16)
+    """
+    op = "local_contrast_norm"
+    x = float_operand(op, input)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+    d = x.ndim - 2
+    kernel = (kernel_size,) * d if isinstance(kernel_size, int) else tuple(kernel_size)
+    if len(kernel) != d or any(k < 1 or k % 2 == 0 for k in kernel):
+        raise ValueError(f"{op}: kernel_size must be odd and positive, one or {d} values, got {kernel_size!r}")
+    sigmas = tuple(k / 4 for k in kernel) if sigma is None else \
+        ((sigma,) * d if isinstance(sigma, (int, float)) else tuple(sigma))
+    xp = array_module(x.data)
+    window = _gaussian_window(kernel, sigmas, x.shape[1], x.dtype, xp)
+    ones = Tensor._make(xp.ones((1,) + tuple(x.shape[1:]), dtype=x.dtype), False, None, 0)
+    coverage = conv(ones, window, padding="same", op=op)  # < 1 only near the borders
+
+    def local_mean(t):
+        return conv(t, window, padding="same", op=op) / coverage
+
+    centred = x - local_mean(x)
+    local_std = E.sqrt(E.maximum(local_mean(centred * centred), eps * eps))
+    image_mean = R.mean(local_std, axis=tuple(range(2, x.ndim)), keepdims=True)
+    return centred / E.maximum(local_std, image_mean)
