@@ -43,9 +43,9 @@ def _register_decompositions() -> None:
         from ..ops import recurrent
     except ImportError:  # pragma: no cover - the recurrent ops are not there
         return
-    for cls in (getattr(recurrent, n, None) for n in ("LstmScan", "GruScan", "RnnScan")):
+    for cls in (getattr(recurrent, n, None) for n in ("LstmLayer", "GruLayer", "RnnLayer")):
         if cls is not None and cls not in DECOMPOSE:
-            DECOMPOSE[cls] = lambda tensors, params, cls=cls: recurrent.reference_scan(cls.cell, *tensors, **params)
+            DECOMPOSE[cls] = lambda tensors, params, cls=cls: recurrent.reference_layer(cls.cell, *tensors, **params)
 
 
 def _subclasses(root: type) -> list[type]:
