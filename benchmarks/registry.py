@@ -26,18 +26,23 @@ class Workload:
     group: str = "training"
     #: Whether the suite's target (no slower than ``target`` times PyTorch) applies.
     target: float | None = None
+    #: Floating-point operations of one step's contractions (for the GEMM lower bound), if known.
+    flops: float | None = None
+    #: Whether an ``ember.compile``d version of the Ember step is timed too.
+    compiled: bool = True
 
 
 WORKLOADS: dict[str, Workload] = {}
 
 
-def register(workload_id: str, description: str, group: str = "training", target: float | None = None):
+def register(workload_id: str, description: str, group: str = "training", target: float | None = None,
+             flops: float | None = None, compiled: bool = True):
     """Decorator adding ``build(framework)`` to the registry under ``workload_id``."""
 
     def wrap(build):
         if workload_id in WORKLOADS:
             raise ValueError(f"benchmark {workload_id!r} registered twice")
-        WORKLOADS[workload_id] = Workload(workload_id, description, build, group, target)
+        WORKLOADS[workload_id] = Workload(workload_id, description, build, group, target, flops, compiled)
         return build
 
     return wrap

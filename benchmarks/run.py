@@ -29,6 +29,8 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Ember eager, Ember through ember.compile, PyTorch eager.
+FRAMEWORKS = ("ember", "compiled", "torch")
 
 
 def parse_args(argv=None):
@@ -85,17 +87,24 @@ def measure(chosen, repeat: int, warmup: int, clock=time.perf_counter, block: in
     spin for a while after its last call and steal the cores from the other one,
     which taxes the first steps after every switch.
     """
+    import ember
+
     steps = {(w.id, fw): w.build(fw) for w in chosen for fw in ("ember", "torch")}
+    for w in chosen:
+        if w.compiled:
+            # The same step traced once by ember.compile and replayed (its own model copy).
+            steps[(w.id, "compiled")] = ember.compile(w.build("ember"))
     times = {key: [] for key in steps}
-    for w in chosen:  # warm-up: caches, allocator, lazy imports
-        for fw in ("ember", "torch"):
-            for _ in range(warmup):
-                steps[(w.id, fw)]()
+    for w in chosen:  # warm-up: caches, allocator, lazy imports (and the compiled step's trace)
+        for fw in FRAMEWORKS:
+            if (w.id, fw) in steps:
+                for _ in range(warmup):
+                    steps[(w.id, fw)]()
     rounds = -(-repeat // block)
     for round_index in range(rounds):
-        order = ("ember", "torch") if round_index % 2 == 0 else ("torch", "ember")
+        order = FRAMEWORKS if round_index % 2 == 0 else FRAMEWORKS[::-1]
         for w in chosen:
-            for fw in order:
+            for fw in (f for f in order if (w.id, f) in steps):
                 step = steps[(w.id, fw)]
                 for _ in range(block):
                     start = clock()
@@ -145,11 +154,12 @@ def environment(threads: int) -> dict:
     }
 
 
-TITLE = "# Benchmarks: Ember vs PyTorch eager (CPU)"
+TITLE = "# Benchmarks: Ember (eager and compiled) vs PyTorch eager (CPU)"
 PREAMBLE = """Each section is one run of `python -m benchmarks.run` (its command is in the section). Within a run,
 Ember and PyTorch alternate in one process (every step, or every few steps with several threads), so
 load from other processes hits both alike;
-every row is the median over the timed steps. Ratio = Ember / PyTorch (below 1: Ember is faster).
+every row is the median over the timed steps. Ratio = Ember eager / PyTorch, compiled ratio = Ember
+through `ember.compile` / PyTorch (below 1: Ember is faster).
 Re-running the same selection with the same threads and clock replaces its section; other sections stay."""
 
 
@@ -163,14 +173,36 @@ def section(chosen, medians, repeat, warmup, env, command, heading, note=None) -
     lines = [heading, "", f"Generated {stamp} by `{command}`; {repeat} timed steps after {warmup} warm-up steps.", ""]
     if note:
         lines += [f"> {note}", ""]
-    lines += [f"- **{k}**: {v}" for k, v in env.items()]
-    lines += ["", "| id | workload | Ember ms | PyTorch ms | ratio | target |", "|----|----|---:|---:|---:|---|"]
+    lines += [f"- **{k}**: {v}" for k, v in env.items() if not k.startswith("_")]
+    gemm = env.get("_gemm_flops")
+    lines += ["", "| id | workload | Ember ms | compiled ms | PyTorch ms | ratio | compiled ratio | GEMM bound ms "
+              "| eager target |", "|----|----|---:|---:|---:|---:|---:|---:|---|"]
     for w in chosen:
         ours, theirs = medians[(w.id, "ember")], medians[(w.id, "torch")]
+        compiled = medians.get((w.id, "compiled"))
         ratio = ours / theirs
         target = "" if w.target is None else f"<= {w.target}x: {'met' if ratio <= w.target else 'NOT met'}"
-        lines.append(f"| {w.id} | {w.description} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {ratio:.2f} | {target} |")
+        compiled_cells = ("n/a", "n/a") if compiled is None else (f"{compiled * 1e3:.2f}", f"{compiled / theirs:.2f}")
+        bound = f"{w.flops / gemm * 1e3:.2f}" if (w.flops and gemm) else ""
+        lines.append(f"| {w.id} | {w.description} | {ours * 1e3:.2f} | {compiled_cells[0]} | {theirs * 1e3:.2f} "
+                     f"| {ratio:.2f} | {compiled_cells[1]} | {bound} | {target} |")
     return "\n".join(lines) + "\n"
+
+
+def gemm_throughput(size: int = 1024, repeat: int = 5) -> float:
+    """Best measured float32 GEMM rate (FLOP/s) of NumPy and PyTorch with the current threads."""
+    import numpy
+    import torch
+
+    a = numpy.random.default_rng(0).standard_normal((size, size)).astype(numpy.float32)
+    best = 0.0
+    for multiply in (lambda: a @ a, lambda t=torch.from_numpy(a): t @ t):
+        multiply()
+        for _ in range(repeat):
+            start = time.perf_counter()
+            multiply()
+            best = max(best, 2 * size ** 3 / (time.perf_counter() - start))
+    return best
 
 
 def merge(existing: str, heading: str, text: str) -> str:
@@ -208,6 +240,10 @@ def main(argv=None) -> int:
                     else "process CPU time (time.process_time), summed over threads")
     block = args.block or (1 if threads == 1 else 5)
     env["interleaving"] = f"Ember and PyTorch alternate every {block} step{'s' if block > 1 else ''}"
+    gemm = gemm_throughput()
+    env["_gemm_flops"] = gemm
+    env["GEMM throughput"] = (f"{gemm / 1e9:.0f} GFLOP/s (best float32 1024^3 of NumPy and PyTorch); the "
+                              "bound is a step's contraction FLOPs at that rate")
     medians, _ = measure(chosen, args.repeat, args.warmup, clock, block)
     try:
         env["load average at end"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())

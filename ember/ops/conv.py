@@ -148,71 +148,76 @@ def _bias_shape(channels, ndim):
 
 
 # ------------------------------------------------------------------ primitives
-class Conv(Function):
-    """``conv(x, w[, b])``; param ``geom``."""
+class _LinearInWeightAndInput(Function):
+    """Shared rules of :class:`Conv` and :class:`ConvTranspose`, each the other's adjoint.
+
+    Both are bilinear in (input, weight): the input's gradient is the *other* op
+    applied to the output gradient, the weight's gradient is a
+    :class:`ConvWeightGrad` (with the roles of input and output gradient swapped for
+    the transpose), and the jvp is the op itself on each tangent in turn.
+    """
 
     save_inputs = (0, 1)
+
+    @classmethod
+    def vjp(cls, ctx, g):
+        x, w = ctx.saved
+        geom = ctx.params["geom"]
+        gx = cls.adjoint(g, w, None, geom) if ctx.edges[0] is not None else None
+        gw = None
+        if ctx.edges[1] is not None:
+            pair = (x, g) if cls is Conv else (g, x)
+            gw = apply(ConvWeightGrad, pair, {"geom": geom, "weight_shape": tuple(w.shape)})
+        if len(ctx.edges) == 2:
+            return gx, gw
+        gb = channel_sum(g) if ctx.edges[2] is not None else None
+        return gx, gw, gb
+
+    @classmethod
+    def jvp(cls, ctx, tx, tw, *tb):
+        x, w = ctx.inputs[:2]
+        geom = ctx.params["geom"]
+        out = None if tx is None else cls.itself(tx, w, None, geom)
+        if tw is not None:
+            term = cls.itself(x, tw, None, geom)
+            out = term if out is None else out + term
+        return _add_bias_tangent(out, tb, ctx.inputs[0].ndim)
+
+
+class Conv(_LinearInWeightAndInput):
+    """``conv(x, w[, b])``; param ``geom``."""
+
+    name = "conv"
 
     @staticmethod
     def forward(ctx, x, w, *bias, geom):
         return K.conv_forward(x, w, geom, bias[0] if bias else None)
 
     @staticmethod
-    def vjp(ctx, g):
-        x, w = ctx.saved
-        geom = ctx.params["geom"]
-        gx = _conv_transpose(g, w, None, geom) if ctx.edges[0] is not None else None
-        gw = None
-        if ctx.edges[1] is not None:
-            gw = apply(ConvWeightGrad, (x, g), {"geom": geom, "weight_shape": tuple(w.shape)})
-        if len(ctx.edges) == 2:
-            return gx, gw
-        gb = channel_sum(g) if ctx.edges[2] is not None else None
-        return gx, gw, gb
+    def itself(x, w, b, geom):
+        return _conv(x, w, b, geom)
 
     @staticmethod
-    def jvp(ctx, tx, tw, *tb):
-        x, w = ctx.inputs[:2]
-        geom = ctx.params["geom"]
-        out = None if tx is None else _conv(tx, w, None, geom)
-        if tw is not None:
-            term = _conv(x, tw, None, geom)
-            out = term if out is None else out + term
-        return _add_bias_tangent(out, tb, ctx.inputs[0].ndim)
+    def adjoint(y, w, b, geom):
+        return _conv_transpose(y, w, b, geom)
 
 
-class ConvTranspose(Function):
+class ConvTranspose(_LinearInWeightAndInput):
     """``conv_transpose(y, w[, b])``: the adjoint of :class:`Conv` in ``x`` (param ``geom``)."""
 
     name = "conv_transpose"
-    save_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, y, w, *bias, geom):
         return K.conv_input_grad(y, w, geom, bias[0] if bias else None)
 
     @staticmethod
-    def vjp(ctx, u):
-        y, w = ctx.saved
-        geom = ctx.params["geom"]
-        gy = _conv(u, w, None, geom) if ctx.edges[0] is not None else None
-        gw = None
-        if ctx.edges[1] is not None:
-            gw = apply(ConvWeightGrad, (u, y), {"geom": geom, "weight_shape": tuple(w.shape)})
-        if len(ctx.edges) == 2:
-            return gy, gw
-        gb = channel_sum(u) if ctx.edges[2] is not None else None
-        return gy, gw, gb
+    def itself(y, w, b, geom):
+        return _conv_transpose(y, w, b, geom)
 
     @staticmethod
-    def jvp(ctx, ty, tw, *tb):
-        y, w = ctx.inputs[:2]
-        geom = ctx.params["geom"]
-        out = None if ty is None else _conv_transpose(ty, w, None, geom)
-        if tw is not None:
-            term = _conv_transpose(y, tw, None, geom)
-            out = term if out is None else out + term
-        return _add_bias_tangent(out, tb, ctx.inputs[0].ndim)
+    def adjoint(x, w, b, geom):
+        return _conv(x, w, b, geom)
 
 
 class ConvWeightGrad(Function):
