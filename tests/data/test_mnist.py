@@ -47,7 +47,7 @@ def test_mnist_test_counts_from_the_readme(shared_data):
     assert len(ds) == 10000 and ds.data.shape == (10000, 28, 28)
     counts = np.bincount(ds.targets)
     assert counts.min() == 892 and counts.max() == 1135
-    assert ds.directory == shared_data / "mnist"
+    assert ds.directory.resolve() == (shared_data / "mnist").resolve()
 
 
 def test_items_batches_and_transforms(mnist_train):
