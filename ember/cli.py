@@ -73,8 +73,16 @@ def _print_logs(prefix: str, logs: dict) -> None:
     print(prefix + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
 
 
-def _train(args, parser) -> int:
+def _zoo_recipes():
+    """The recipe registry with the model zoo's recipes in it (the zoo registers on import)."""
+    import ember.models  # noqa: F401 - registers char_rnn, gpt and the zoo's classifiers
     from ember.train import recipes
+
+    return recipes
+
+
+def _train(args, parser) -> int:
+    recipes = _zoo_recipes()
 
     overrides = {}
     for text in args.set or ():
@@ -98,7 +106,7 @@ def _train(args, parser) -> int:
 
 
 def _evaluate(args, parser) -> int:
-    from ember.train import recipes
+    recipes = _zoo_recipes()
 
     model, dataset, logs = recipes.evaluate_checkpoint(args.checkpoint, args.dataset, batch_size=args.batch_size,
                                                        download=args.download, max_samples=args.max_samples)
@@ -108,7 +116,7 @@ def _evaluate(args, parser) -> int:
 
 
 def _recipe_lines() -> str:
-    from ember.train.recipes import RECIPES
+    RECIPES = _zoo_recipes().RECIPES
 
     width = max(len(name) for name in RECIPES)
     return "\n".join(f"  {name:<{width}}  {r.description} [{', '.join(r.datasets)}]" for name, r in RECIPES.items())
@@ -119,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                                      "framework.", epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from ember.train.recipes import DATASETS, RECIPES
+    recipes = _zoo_recipes()
+    DATASETS, RECIPES = recipes.DATASETS, recipes.RECIPES
 
     train = sub.add_parser("train", help="train a model of the zoo and test it",
                            description="Train a model on its dataset, print the test metrics and, with --out, save "

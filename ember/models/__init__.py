@@ -1,0 +1,28 @@
+"""The model zoo: the lectures' supervised models, ready to train (see MODELS.md)."""
+from .char_rnn import CharRNN
+from .cifar_convnet import CifarConvNet, cifar_augmentation
+from .classify import ClassifierConfig, random_shift, train_classifier
+from .gpt import TinyGPT
+from .language import LMTrainingConfig, evaluate_language_model, train_language_model
+from .lenet import LeNet5
+from .mlp import MLP
+from .sampling import generate, sample, sample_next
+
+__all__ = [
+           "MLP",
+           "CharRNN",
+           "CifarConvNet",
+           "ClassifierConfig",
+           "LMTrainingConfig",
+           "LeNet5",
+           "TinyGPT",
+           "cifar_augmentation",
+           "evaluate_language_model",
+           "generate",
+           "random_shift",
+           "sample",
+           "sample_next",
+           "train_classifier",
+           "train_language_model",
+]
+from . import recipes as _recipes  # noqa: F401 - registers the `ember train` recipes

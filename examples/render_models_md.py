@@ -1,0 +1,116 @@
+"""Copy the results of the training logs in examples/logs/ into MODELS.md.
+
+Every example prints a final ``RESULT {json}`` line; this script reads those lines
+(and the samples the language models printed) and rewrites the part of MODELS.md
+between ``<!-- results:begin -->`` and ``<!-- results:end -->``. Nothing is typed
+by hand: the numbers, the time and the command are those of the run.
+
+    python examples/render_models_md.py
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "examples" / "logs"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+# log file -> (what it trains, the bar from the issue, metric key, bar value)
+RUNS = {
+    "mlp.log": ("MLP 784-1000-10, MNIST", "test error <= 1.6%", "test_error", 1.6),
+    "mlp_dropout.log": ("MLP 784-1000-10 with dropout 0.2, MNIST", "test error <= 1.6%", "test_error", 1.6),
+    "lenet.log": ("LeNet-5 (classic, ReLU, max-pool), MNIST", "test error <= 1.0%", "test_error", 1.0),
+    "lenet_torch7.log": ("LeNet-5 (the lectures' Torch7 variant, tanh), MNIST", "test error <= 1.0%", "test_error",
+                         1.0),
+    "lenet_fashion.log": ("LeNet-5 (classic, ReLU, max-pool), Fashion-MNIST", "recorded (no bar)", "test_error",
+                          None),
+    "cifar_convnet_synthetic.log": ("Keras CIFAR-10 convnet, *synthetic* CIFAR-format file",
+                                    "pipeline check only (CIFAR-10 not on these machines)", "test_error", None),
+    "char_rnn.log": ("char-RNN 2x256 LSTM, Tiny Shakespeare", "val loss <= 1.60 nats/char", "val_loss", 1.60),
+    "gpt.log": ("Tiny GPT, Tiny Shakespeare", "val loss <= 1.70 nats/char", "val_loss", 1.70),
+    "gpt_long.log": ("Tiny GPT, no dropout, cosine ending at the budget, Tiny Shakespeare", "val loss <= 1.70 nats/char", "val_loss",
+                     1.70),
+}
+SCRIPTS = {"mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+           "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
+# Settings that are recorded in RESULT but are not command-line flags of that script.
+NOT_FLAGS = {"max_samples", "out"}
+STORE_TRUE = {"compile", "no_compile"}
+
+
+def command(result: dict, log_name: str) -> str:
+    """The command line that reproduces the run, every setting spelled out."""
+    parts = [f"python examples/{SCRIPTS[result['model']]}"]
+    for key, value in result["config"].items():
+        if key in NOT_FLAGS or value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key in STORE_TRUE:
+            if value:
+                parts.append(flag)
+            continue
+        parts.append(f"{flag} {str(value).lower() if isinstance(value, bool) else value}")
+    return " ".join(parts) + f" > examples/logs/{log_name}"
+
+
+def samples(text: str) -> list[str]:
+    """The generated texts printed after ``--- sample:`` headers."""
+    found = re.findall(r"^--- sample: (.*?)\n(.*?)(?=\n--- sample:|\nRESULT )", text, flags=re.DOTALL | re.MULTILINE)
+    return [f"{header}\n{body.strip()}" for header, body in found]
+
+
+def render() -> str:
+    rows, details = [], []
+    for name, (what, bar_text, key, bar) in RUNS.items():
+        path = LOGS / name
+        if not path.exists():
+            continue
+        text = path.read_text()
+        lines = [line for line in text.splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
+            continue
+        result = json.loads(lines[-1][len("RESULT "):])
+        value = result[key]
+        unit = "%" if key == "test_error" else " nats/char"
+        verdict = "" if bar is None else (" **met**" if value <= bar else " **not met**")
+        minutes = result["wall_seconds"] / 60
+        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
+        rows.append(f"| {what} | {bar_text} | {value}{unit}{verdict} | {minutes:.1f} min | {hardware} |")
+        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
+        extra = [f"- parameters: {result['params']:,}",
+                 f"- training time {result['seconds']:.0f} s (wall time with evaluation {result['wall_seconds']:.0f} s)"]
+        if key == "val_loss":
+            extra.append(f"- steps: {result['steps']}; best validation loss {result['best_val_loss']}")
+            curve = ", ".join(f"{step}: {val}" for step, _, _, val in result["history"])
+            extra.append(f"- validation curve (step: nats/char): {curve}")
+        else:
+            extra.append(f"- test accuracy {result['test_accuracy']}, test loss {result['test_loss']}, "
+                         f"{result['epochs']} epochs")
+            extra.append("- training loss per epoch: " + ", ".join(map(str, result["history"]["loss"])))
+        details.append("\n".join(extra) + "\n")
+        for sample in samples(text):
+            header, body = sample.split("\n", 1)
+            details.append(f"Sample ({header}):\n\n```\n{body}\n```\n")
+    table = ["| model and data | bar (issue) | result (from the log) | time | hardware |", "|---|---|---|---|---|", *rows]
+    return "\n".join([BEGIN, "", *table, "", *details, END])
+
+
+def main() -> int:
+    target = ROOT / "MODELS.md"
+    text = target.read_text()
+    if BEGIN not in text or END not in text:
+        print(f"{target}: no {BEGIN} ... {END} section", file=sys.stderr)
+        return 1
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    target.write_text(head + render() + tail)
+    print(f"updated {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

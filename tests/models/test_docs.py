@@ -1,0 +1,25 @@
+"""The examples of docs/models.md and the docstrings of ember.models run as written."""
+import doctest
+import importlib
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes"]
+
+
+def test_guide_examples_run():
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "models.md").read_text(), re.DOTALL)
+    assert len(blocks) >= 4
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/models.md", "exec"), namespace)  # noqa: S102 - our own docs
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"ember.models.{name}")
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
