@@ -50,15 +50,27 @@ def parse_args(argv=None):
                              "processes' load but summed over threads (use it with --threads 1)")
     parser.add_argument("--note", help="a remark printed under the section's heading (e.g. about machine load)")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    parser.add_argument("--omp-wait-policy", choices=("ACTIVE", "PASSIVE"), default=None,
+                        help="set OMP_WAIT_POLICY for both frameworks (default: leave it unset)")
     return parser.parse_args(argv)
 
 
 def ensure_threads(args) -> int:
-    """Re-execute with the thread variables set, unless they already say ``args.threads``."""
+    """Re-execute with the thread variables (and ``--omp-wait-policy``) set, unless already so.
+
+    By default PyTorch's idle OpenMP workers spin for a while after each call; on a
+    two-core machine that spinning takes the core the next (Ember) step needs, which
+    penalises Ember in interleaved multi-thread runs. ``--omp-wait-policy PASSIVE``
+    stops the spinning, which in turn slows PyTorch's thread wake-ups. Neither is
+    neutral: BENCHMARKS.md reports the one-thread CPU-clock runs as the reference.
+    """
     wanted = args.threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or os.cpu_count() or 1
-    if all(os.environ.get(v) == str(wanted) for v in THREAD_VARIABLES):
+    policy_ok = args.omp_wait_policy is None or os.environ.get("OMP_WAIT_POLICY") == args.omp_wait_policy
+    if all(os.environ.get(v) == str(wanted) for v in THREAD_VARIABLES) and policy_ok:
         return wanted
     env = dict(os.environ, **{v: str(wanted) for v in THREAD_VARIABLES})
+    if args.omp_wait_policy is not None:
+        env["OMP_WAIT_POLICY"] = args.omp_wait_policy
     sys.stdout.flush()
     os.execvpe(sys.executable, [sys.executable, "-m", "benchmarks.run"] + sys.argv[1:], env)
     return wanted  # pragma: no cover - execvpe does not return
@@ -149,7 +161,7 @@ def environment(threads: int) -> dict:
         "python": platform.python_version(), "numpy": numpy.__version__, "blas": blas,
         "torch": torch.__version__, "ember": f"{ember.__version__} (git {commit}, uncommitted changes included)",
         "threads": f"{threads} (OMP/OPENBLAS/MKL_NUM_THREADS={threads}, torch.set_num_threads({threads}); "
-                   f"torch reports {torch.get_num_threads()})",
+                   f"torch reports {torch.get_num_threads()}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')})",
         "load average at start": load,
     }
 
@@ -165,7 +177,9 @@ Re-running the same selection with the same threads and clock replaces its secti
 
 def section_heading(chosen, threads: int, clock: str) -> str:
     ids = ", ".join(w.id for w in chosen)
-    return f"## {ids} ({threads} thread{'s' if threads != 1 else ''}, {clock} clock)"
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    suffix = f", OMP_WAIT_POLICY={policy}" if policy else ""
+    return f"## {ids} ({threads} thread{'s' if threads != 1 else ''}, {clock} clock{suffix})"
 
 
 def section(chosen, medians, repeat, warmup, env, command, heading, note=None) -> str:
