@@ -213,6 +213,16 @@ def max_unpool(x, indices, kernel_size, stride=None, padding=0, output_size=None
     return _unbatched(M.reshape(out, (n, c) + size), flag)
 
 
+def _global_pool_input(op: str, x) -> Tensor:
+    """A float ``(N, C, *spatial)`` tensor, or a ValueError naming ``op`` and the shape."""
+    from ..ops.checks import float_operand
+
+    x = float_operand(op, x)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+    return x
+
+
 def global_avg_pool(x: Tensor, keepdim: bool = False) -> Tensor:
     """The mean over every spatial position: ``(N, C, *S)`` -> ``(N, C)`` (Keras' global pooling).
 
@@ -226,11 +236,7 @@ def global_avg_pool(x: Tensor, keepdim: bool = False) -> Tensor:
         >>> F.global_avg_pool(ember.ones(2, 3, 4, 4)).shape
         (2, 3)
     """
-    from ..ops.checks import float_operand
-
-    x = float_operand("global_avg_pool", x)
-    if x.ndim < 3:
-        raise ValueError(f"global_avg_pool: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+    x = _global_pool_input("global_avg_pool", x)
     return R.mean(x, axis=tuple(range(2, x.ndim)), keepdims=keepdim)
 
 
@@ -247,11 +253,7 @@ def global_max_pool(x: Tensor, keepdim: bool = False) -> Tensor:
         >>> F.global_max_pool(ember.ones(2, 3, 4, 4)).shape
         (2, 3)
     """
-    from ..ops.checks import float_operand
-
-    x = float_operand("global_max_pool", x)
-    if x.ndim < 3:
-        raise ValueError(f"global_max_pool: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+    x = _global_pool_input("global_max_pool", x)
     d = x.ndim - 2
     out = adaptive_max_pool(x, (1,) * d, d=d, op="global_max_pool")
     return out if keepdim else M.reshape(out, tuple(x.shape[:2]))

@@ -26,7 +26,7 @@ import math
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["calculate_gain", "fan_in_and_fan_out", "uniform_", "normal_", "trunc_normal_", "constant_",
+__all__ = ["calculate_gain", "default_layer_init_", "fan_in_and_fan_out", "uniform_", "normal_", "trunc_normal_", "constant_",
            "zeros_", "ones_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_"]
 
@@ -341,3 +341,24 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def default_layer_init_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """PyTorch's default for Linear and convolution layers, shared by Ember's.
+
+    ``kaiming_uniform_(weight, a=sqrt(5))`` (uniform in ``±1/sqrt(fan_in)``) and the bias
+    uniform in ``±1/sqrt(fan_in)``, so that equal seeds give comparable starts.
+
+    Example:
+        >>> import ember
+        >>> from ember.nn import init
+        >>> w, b = ember.empty(4, 3), ember.empty(4)
+        >>> init.default_layer_init_(w, b)
+        >>> bool((w.abs() <= 3 ** -0.5).all())
+        True
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

@@ -15,7 +15,6 @@ Example:
 """
 from __future__ import annotations
 
-import math
 
 from ...backend import array_module, numpy_module
 from ...creation import empty
@@ -102,11 +101,7 @@ class _ConvBase(Module):
 
     def reset_parameters(self) -> None:
         """Redraw the parameters with PyTorch's defaults."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.fan_in_and_fan_out(self.weight)
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def _input(self, x) -> Tensor:
         name = type(self).__name__

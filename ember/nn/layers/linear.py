@@ -62,10 +62,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Redraw the parameters with PyTorch's defaults."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         x = float_operand("Linear", x)
