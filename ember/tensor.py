@@ -139,7 +139,7 @@ class Tensor:
         if _Trace.tracer is not None:
             _Trace.tracer.check_read(self, "numpy")
         data = self.data
-        return data.get() if hasattr(data, "get") and not isinstance(data, _host_ndarray()) else data
+        return data if backend.device_of(data) == "cpu" else data.get()
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -192,7 +192,7 @@ class Tensor:
         return int(self.data)
 
     def __repr__(self) -> str:
-        body = _host_ndarray_module().array2string(
+        body = backend.numpy_module().array2string(
             self.numpy(), separator=", ", prefix="tensor(", precision=4
         )
         extras = []
@@ -779,14 +779,6 @@ class _HookHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
-def _host_ndarray():
-    return backend.numpy_module().ndarray
-
-
-def _host_ndarray_module():
-    return backend.numpy_module()
 
 
 def _to_array(data, dtype=None, xp=None):

@@ -144,8 +144,6 @@ def _accumulate_leaf(leaf, grad, fresh_ids):
 
 def _node_vjp(node, grads, capture_at, captured):
     """Run one node's vjp on its completed output gradients; returns a tuple per input."""
-    from ..tensor import Tensor
-
     if node.out_hooks:
         for index, hooks in node.out_hooks.items():
             if grads[index] is not None:
@@ -156,6 +154,8 @@ def _node_vjp(node, grads, capture_at, captured):
                 captured[position] = grad
     node.check_unmodified()
     if node.fn.n_outputs > 1:
+        from ..tensor import Tensor  # only multi-output nodes need zero gradients made
+
         grads = [
             g if g is not None else Tensor._make(node.fn.zeros_like_output(node, i), False, None, 0)
             for i, g in enumerate(grads)

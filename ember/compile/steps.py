@@ -73,29 +73,25 @@ class Kernel:
 
 
     def _build_with_array_params(self):
-        """The general closure, for kernels whose parameters hold computed arrays (indices)."""
-        static = dict(self.params)
-        param_slots = self.param_slots
-        general = Kernel(self.fn, static, self.ins, self.outs, self.stash_paths, self.needs_ctx)
+        """The closure for kernels whose parameters hold computed arrays (indices)."""
+        static, param_slots = dict(self.params), self.param_slots
 
-        def run(slots):
+        def params_of(slots):
             params = static
             for path, slot in param_slots:
                 params = _substitute(params, path, slots[slot])
-            general.params = params
-            general_run(slots)
+            return params
 
-        general_run = general._build_general()
-        return run
+        return self._build_general(params_of)
 
-    def _build_general(self):
+    def _build_general(self, params_of=None):
         outs, paths, needs_ctx, ins = self.outs, self.stash_paths, self.needs_ctx, self.ins
-        forward = self.fn.forward
-        kernel = self
+        forward, params = self.fn.forward, self.params
 
         def run(slots):
             ctx = _StashContext() if needs_ctx else None
-            out = forward(ctx, *[slots[i] for i in ins], **kernel.params)
+            kwargs = params if params_of is None else params_of(slots)
+            out = forward(ctx, *[slots[i] for i in ins], **kwargs)
             if len(outs) == 1:
                 slots[outs[0]] = out
             else:

@@ -142,7 +142,7 @@ class ArgExtremum(Function):
 
 
 # ------------------------------------------------------------------ public functions
-def _reduce(fn, x, axis, keepdims, allow_int=True):
+def _reduce(fn, x, axis, keepdims):
     x = to_tensor(x)
     axes = _axes(fn.name, axis, x.ndim)
     if fn in (Max, Min) and x.size == 0:
