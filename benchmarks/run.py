@@ -22,15 +22,14 @@ import os
 import pathlib
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 
+from .schedule import interleave, time_steps
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-#: Ember eager, Ember through ember.compile, PyTorch eager.
-FRAMEWORKS = ("ember", "compiled", "torch")
 
 
 def parse_args(argv=None):
@@ -50,6 +49,9 @@ def parse_args(argv=None):
                              "processes' load but summed over threads (use it with --threads 1)")
     parser.add_argument("--note", help="a remark printed under the section's heading (e.g. about machine load)")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    parser.add_argument("--isolate", action="store_true",
+                        help="run each framework in its own process (the fair setting with several threads: "
+                             "no library's idle workers spin on the other's cores)")
     parser.add_argument("--omp-wait-policy", choices=("ACTIVE", "PASSIVE"), default=None,
                         help="set OMP_WAIT_POLICY for both frameworks (default: leave it unset)")
     return parser.parse_args(argv)
@@ -106,23 +108,8 @@ def measure(chosen, repeat: int, warmup: int, clock=time.perf_counter, block: in
         if w.compiled:
             # The same step traced once by ember.compile and replayed (its own model copy).
             steps[(w.id, "compiled")] = ember.compile(w.build("ember"))
-    times = {key: [] for key in steps}
-    for w in chosen:  # warm-up: caches, allocator, lazy imports (and the compiled step's trace)
-        for fw in FRAMEWORKS:
-            if (w.id, fw) in steps:
-                for _ in range(warmup):
-                    steps[(w.id, fw)]()
-    rounds = -(-repeat // block)
-    for round_index in range(rounds):
-        order = FRAMEWORKS if round_index % 2 == 0 else FRAMEWORKS[::-1]
-        for w in chosen:
-            for fw in (f for f in order if (w.id, f) in steps):
-                step = steps[(w.id, fw)]
-                for _ in range(block):
-                    start = clock()
-                    step()
-                    times[(w.id, fw)].append(clock() - start)
-    return {key: statistics.median(values) for key, values in times.items()}, times
+
+    return interleave(chosen, steps, repeat, warmup, block, lambda key, count: time_steps(steps[key], count, clock))
 
 
 def environment(threads: int) -> dict:
@@ -175,10 +162,11 @@ through `ember.compile` / PyTorch (below 1: Ember is faster).
 Re-running the same selection with the same threads and clock replaces its section; other sections stay."""
 
 
-def section_heading(chosen, threads: int, clock: str) -> str:
+def section_heading(chosen, threads: int, clock: str, isolate: bool = False) -> str:
     ids = ", ".join(w.id for w in chosen)
     policy = os.environ.get("OMP_WAIT_POLICY")
     suffix = f", OMP_WAIT_POLICY={policy}" if policy else ""
+    suffix += ", one process per framework" if isolate else ""
     return f"## {ids} ({threads} thread{'s' if threads != 1 else ''}, {clock} clock{suffix})"
 
 
@@ -254,18 +242,24 @@ def main(argv=None) -> int:
     env["clock"] = ("wall-clock time (time.perf_counter)" if args.clock == "wall"
                     else "process CPU time (time.process_time), summed over threads")
     block = args.block or (1 if threads == 1 else 5)
-    env["interleaving"] = f"Ember and PyTorch alternate every {block} step{'s' if block > 1 else ''}"
+    where = "in separate processes (Ember's never imports PyTorch)" if args.isolate else "in one process"
+    env["interleaving"] = f"Ember and PyTorch alternate every {block} step{'s' if block > 1 else ''}, {where}"
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     gemm = gemm_throughput(clock)
     env["_gemm_flops"] = gemm
     env["GEMM throughput"] = (f"{gemm / 1e9:.0f} GFLOP/s (best float32 1024^3 of NumPy and PyTorch); the "
                               "bound is a step's contraction FLOPs at that rate")
-    medians, _ = measure(chosen, args.repeat, args.warmup, clock, block)
+    if args.isolate:
+        from .isolated import measure_isolated
+
+        medians, _ = measure_isolated(chosen, args.repeat, args.warmup, args.clock, threads, block, str(ROOT))
+    else:
+        medians, _ = measure(chosen, args.repeat, args.warmup, clock, block)
     try:
         env["load average at end"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     except OSError:
         pass
-    heading = section_heading(chosen, threads, args.clock)
+    heading = section_heading(chosen, threads, args.clock, args.isolate)
     text = section(chosen, medians, args.repeat, args.warmup, env, command.strip(), heading, args.note)
     print(text)
     if not args.no_write:
