@@ -26,7 +26,7 @@ def _serve(conn, root: str, ids: list, process: str, threads: int, clock_name: s
     """Worker loop: build the steps of ``process``'s frameworks, then run blocks on request."""
     sys.path.insert(0, root)
     if process == "ember":
-        import ember  # noqa: F401 - before NumPy, as in a user's script (ember tunes OpenBLAS at import)
+        import ember  # noqa: F401 - before NumPy, as a user's script would
     from benchmarks.registry import load_all
 
     workloads = load_all()

@@ -9,12 +9,10 @@ Example:
     >>> w.grad.shape
     (3, 2)
 """
-from . import _blas_env  # noqa: F401,I001 - first: it configures OpenBLAS before NumPy loads it
 from numpy import bool_ as bool  # noqa: A001 - dtype aliases, as in torch.float32
 from numpy import float16, float32, float64, int8, int16, int32, int64, uint8
 
-from . import autograd, backend, data, nn, optim, parallel
-from .parallel import get_num_threads, set_num_threads
+from . import autograd, backend, data, nn, optim
 from .autograd import enable_grad, grad, jvp, no_grad, set_grad_enabled, value_and_grad, vjp
 from .autograd.grad_mode import is_grad_enabled
 from .backend import default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state

@@ -19,10 +19,3 @@ def _seed():
     ember.manual_seed(1234)
     ember.set_default_dtype("float32")
     yield
-
-
-@pytest.fixture
-def threads():
-    """``threads(n)`` sets Ember's kernel threads for this test; the default comes back after."""
-    yield ember.set_num_threads
-    ember.set_num_threads(None)

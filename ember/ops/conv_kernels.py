@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..backend import array_module
-from ..parallel import get_num_threads, parallel_map, split
 
 
 class ConvGeometry(NamedTuple):
@@ -170,17 +169,9 @@ GRADIENT_BLOCK_BYTES = 1 << 18
 
 
 def batch_blocks(n: int, bytes_per_image: int, budget: int):
-    """``(start, stop)`` ranges over the batch, each about ``budget`` bytes of work, and
-    at least one per thread when the batch allows (see :func:`block_runs`)."""
-    size = max(1, min(n, budget // max(1, bytes_per_image), -(-n // get_num_threads())))
+    """``(start, stop)`` ranges over the batch, each about ``budget`` bytes of work."""
+    size = max(1, min(n, budget // max(1, bytes_per_image)))
     return [(s, min(n, s + size)) for s in range(0, n, size)]
-
-
-def block_runs(blocks) -> list:
-    """``blocks`` cut into one run of consecutive blocks per thread, for
-    :func:`ember.parallel.parallel_map`: each thread keeps its own scratch buffers
-    and writes only its own images' rows."""
-    return [blocks[start:stop] for start, stop in split(len(blocks), get_num_threads())]
 
 
 def _prefer_channels_first(x, geom: ConvGeometry) -> bool:
@@ -286,15 +277,11 @@ def conv_forward(x, w, geom: ConvGeometry, bias=None):
     y = xp.empty((n,) + geom.out_size + (out_channels,), dtype=xp.result_type(x, w))
     rows = y.reshape(-1, groups, per_out)
     per_image = _prod(geom.out_size)
-
-    def run(blocks):
-        for start, stop in blocks:
-            cols = unfolder.columns(start, stop)
-            # One call for every group: NumPy loops over the stack in C, one GEMM each.
-            target = rows[start * per_image:stop * per_image].transpose(1, 0, 2)
-            xp.matmul(unfolder.matrices(cols), wmat, out=target)
-
-    parallel_map(run, block_runs(unfolder.blocks()))
+    for start, stop in unfolder.blocks():
+        cols = unfolder.columns(start, stop)
+        # One call for every group: NumPy loops over the stack in C, one GEMM each.
+        target = rows[start * per_image:stop * per_image].transpose(1, 0, 2)
+        xp.matmul(unfolder.matrices(cols), wmat, out=target)
     if bias is not None:
         y += bias
     return channels_first_view(y)
@@ -310,19 +297,11 @@ def conv_weight_grad(x, g, geom: ConvGeometry, weight_shape):
     per_out = out_channels // groups
     per_image = _prod(geom.out_size)
     g3 = channels_last(g).reshape(-1, groups, per_out)
-
-    def run(blocks):  # one partial sum per thread, added at the end
-        gw = xp.zeros((groups, unfolder.taps, per_out), dtype=xp.result_type(x, g))
-        for start, stop in blocks:
-            cols = unfolder.matrices(unfolder.columns(start, stop))
-            rows = g3[start * per_image:stop * per_image].transpose(1, 0, 2)
-            gw += xp.matmul(cols.transpose(0, 2, 1), rows)
-        return gw
-
-    partials = parallel_map(run, block_runs(unfolder.blocks()))
-    gw = partials[0]
-    for partial in partials[1:]:
-        gw += partial
+    gw = xp.zeros((groups, unfolder.taps, per_out), dtype=xp.result_type(x, g))
+    for start, stop in unfolder.blocks():
+        cols = unfolder.matrices(unfolder.columns(start, stop))
+        rows = g3[start * per_image:stop * per_image].transpose(1, 0, 2)
+        gw += xp.matmul(cols.transpose(0, 2, 1), rows)
     return unfolder.weight_from_matrix(gw, weight_shape)
 
 
@@ -350,22 +329,17 @@ def conv_input_grad(g, w, geom: ConvGeometry, bias=None):
     gx = xp.zeros((n,) + padded_size(geom) + (groups, per_in), dtype=dtype)
     working_set = (per_image + _prod(padded_size(geom))) * groups * per_in * dtype.itemsize
     blocks = batch_blocks(n, working_set, GRADIENT_BLOCK_BYTES)
-    block_rows = (blocks[0][1] - blocks[0][0]) * per_image
+    buffer = xp.empty((groups, (blocks[0][1] - blocks[0][0]) * per_image, per_in), dtype=dtype)
+    for start, stop in blocks:
+        lhs = g_last[start:stop].reshape(-1, groups, per_out).transpose(1, 0, 2)  # (G, rows, Og)
+        piece = buffer[:, :lhs.shape[1]]
+        window_shape = (stop - start,) + geom.out_size + (groups, per_in)
 
-    def run(blocks):
-        buffer = xp.empty((groups, block_rows, per_in), dtype=dtype)  # one GEMM result, reused
-        for start, stop in blocks:
-            lhs = g_last[start:stop].reshape(-1, groups, per_out).transpose(1, 0, 2)  # (G, rows, Og)
-            piece = buffer[:, :lhs.shape[1]]
-            window_shape = (stop - start,) + geom.out_size + (groups, per_in)
+        def offset_piece(t, offset, lhs=lhs, piece=piece, window_shape=window_shape):
+            xp.matmul(lhs, taps[t], out=piece)
+            return piece.transpose(1, 0, 2).reshape(window_shape)
 
-            def offset_piece(t, offset, lhs=lhs, piece=piece, window_shape=window_shape):
-                xp.matmul(lhs, taps[t], out=piece)
-                return piece.transpose(1, 0, 2).reshape(window_shape)
-
-            accumulate_windows(gx[start:stop], geom, 1, offset_piece)
-
-    parallel_map(run, block_runs(blocks))
+        accumulate_windows(gx[start:stop], geom, 1, offset_piece)
     gx = crop_padding(gx.reshape(gx.shape[:-2] + (groups * per_in,)), geom, 1)
     if bias is not None:
         gx += bias

@@ -44,7 +44,6 @@ from ..autograd.forward import _Fwd
 from ..autograd.function import Function, apply, array_rule
 from ..autograd.grad_mode import _State
 from ..backend import array_module
-from ..parallel import get_num_threads, parallel_map, split
 from .elementwise import relu, sigmoid, tanh, where
 from .linalg import matmul
 from .movement import stack, swapaxes
@@ -292,17 +291,6 @@ class _RnnCell:
 
 
 # ------------------------------------------------------------------ the loops
-#: Fewest batch rows worth a thread of their own in a recurrent scan.
-MIN_ROWS_PER_THREAD = 8
-
-
-def _batch_parts(B: int) -> list:
-    """Row ranges (slices) splitting a batch of ``B`` over Ember's threads: the rows of a
-    recurrence never interact, so each thread scans its own rows (:mod:`ember.parallel`)."""
-    count = max(1, min(get_num_threads(), B // MIN_ROWS_PER_THREAD))
-    return [slice(start, stop) for start, stop in split(B, count)]
-
-
 def _steps(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
@@ -352,27 +340,17 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params):
     out = xp.empty(x.shape[:2] + (H,), dtype)
     outs = out.swapaxes(0, 1) if batch_first else out
     states = list(states)
-
-    def scan(rows):  # the recurrence for batch rows ``rows``, which never meet other rows
-        part_tape = {k: v[..., rows, :] for k, v in tape.items()}
-        part_states = [s[rows] for s in states]
-        part_mask = None if mask is None else mask[:, rows]
-        for t in _steps(T, reverse):
-            if keep:
-                h_prev[t, rows] = part_states[0]
-            new = cell.step(xp, part_tape, t if keep else 0, p_steps[:, t, rows], part_states, w_t, b_hh, params)
-            if part_mask is None:
-                outs[t, rows] = new[0]
-                part_states = new
-            else:
-                m = part_mask[t][:, None]
-                outs[t, rows] = xp.where(m, new[0], 0)
-                part_states = [xp.where(m, s_new, s) for s_new, s in zip(new, part_states)]
-        return part_states
-
-    parts = _batch_parts(B)
-    per_part = parallel_map(scan, parts)
-    states = per_part[0] if len(parts) == 1 else [xp.concatenate(s, axis=0) for s in zip(*per_part)]
+    for t in _steps(T, reverse):
+        if keep:
+            h_prev[t] = states[0]
+        new = cell.step(xp, tape, t if keep else 0, p_steps[:, t], states, w_t, b_hh, params)
+        if mask is None:
+            outs[t] = new[0]
+            states = new
+        else:
+            m = mask[t][:, None]
+            outs[t] = xp.where(m, new[0], 0)
+            states = [xp.where(m, s_new, s) for s_new, s in zip(new, states)]
     # Copies: a final state may alias a tape buffer or the initial state.
     finals = tuple(xp.array(s, copy=True) for s in states)
     _POOL.give(proj)
@@ -406,37 +384,28 @@ def _layer_backward(cell, p, tape, saved, needs, grads):
     G, H = cell.gates, w_hh.shape[1]
     g_out = grads[0].swapaxes(0, 1) if batch_first else grads[0]
     T, B = g_out.shape[0], g_out.shape[1]
-    dstates_all = [xp.array(g, copy=True) for g in grads[1:]]
+    dstates = [xp.array(g, copy=True) for g in grads[1:]]
     dgh_all = _POOL.take(xp, (G, T, B, H), w_hh.dtype)
     dx_all = dgh_all if cell.dx_is_dgh else _POOL.take(xp, (G, T, B, H), w_hh.dtype)
     w_g = w_hh.reshape(G, H, H)
     h_prev = tape["h_prev"]
-
-    def scan(rows):  # BPTT for batch rows ``rows``
-        part_tape = {k: v[..., rows, :] for k, v in tape.items() if k != "rows"}
-        dstates = [d[rows] for d in dstates_all]
-        for t in _steps(T, not reverse):
-            if mask is None:
-                dstates[0] = dstates[0] + g_out[t, rows]
-                carried = None
-            else:
-                m = mask[t, rows][:, None]
-                carried = [xp.where(m, 0, d) for d in dstates]
-                dstates = [xp.where(m, d, 0) for d in dstates]
-                dstates[0] += g_out[t, rows] * m
-            dgh = dgh_all[:, t, rows]
-            direct = cell.step_back(xp, part_tape, t, dstates, h_prev[t, rows], dx_all[:, t, rows], dgh, params)
-            dh = xp.matmul(dgh, w_g).sum(axis=0) if G > 1 else dgh[0] @ w_g[0]
-            if direct[0] is not None:
-                dh += direct[0]
-            dstates = [dh] + direct[1:]
-            if carried is not None:
-                dstates = [d + c for d, c in zip(dstates, carried)]
-        return dstates
-
-    parts = _batch_parts(B)
-    per_part = parallel_map(scan, parts)
-    dstates = per_part[0] if len(parts) == 1 else [xp.concatenate(d, axis=0) for d in zip(*per_part)]
+    for t in _steps(T, not reverse):
+        if mask is None:
+            dstates[0] = dstates[0] + g_out[t]
+            carried = None
+        else:
+            m = mask[t][:, None]
+            carried = [xp.where(m, 0, d) for d in dstates]
+            dstates = [xp.where(m, d, 0) for d in dstates]
+            dstates[0] += g_out[t] * m
+        dgh = dgh_all[:, t]
+        direct = cell.step_back(xp, tape, t, dstates, h_prev[t], dx_all[:, t], dgh, params)
+        dh = xp.matmul(dgh, w_g).sum(axis=0) if G > 1 else dgh[0] @ w_g[0]
+        if direct[0] is not None:
+            dh += direct[0]
+        dstates = [dh] + direct[1:]
+        if carried is not None:
+            dstates = [d + c for d, c in zip(dstates, carried)]
     dgh_rows = dgh_all.reshape(G, T * B, H)
     dx_rows = dx_all.reshape(G, T * B, H)
     g_x = g_w_ih = g_w_hh = None

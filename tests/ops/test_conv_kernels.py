@@ -69,33 +69,10 @@ def test_results_do_not_depend_on_the_batch_blocking(monkeypatch, x_shape, w_sha
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_batch_blocks_cover_the_batch_once(threads):
-    threads(1)
+def test_batch_blocks_cover_the_batch_once():
     assert K.batch_blocks(10, 300, 1000) == [(0, 3), (3, 6), (6, 9), (9, 10)]
     assert K.batch_blocks(4, 10 ** 9, 1000) == [(0, 1), (1, 2), (2, 3), (3, 4)]
     assert K.batch_blocks(4, 1, 1000) == [(0, 4)]
-    threads(2)  # at least one block per thread, so that both have work
-    assert K.batch_blocks(4, 1, 1000) == [(0, 2), (2, 4)]
-    assert K.block_runs([(0, 1), (1, 2), (2, 3)]) == [[(0, 1), (1, 2)], [(2, 3)]]
-
-
-@pytest.mark.parametrize("x_shape,w_shape,kw", CASES)
-def test_threads_give_the_same_convolution(threads, x_shape, w_shape, kw):
-    """Split over threads, the kernels give the one-thread results: bit for bit where each
-    thread writes its own images, to rounding for the weight gradient (a sum of partials)."""
-    rng = np.random.default_rng(5)
-    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-    geom = geometry(x_shape, w_shape, **kw)
-    g = rng.standard_normal((x_shape[0], w_shape[0]) + geom.out_size)
-    results = []
-    for count in (1, 3):
-        threads(count)
-        results.append((K.conv_forward(x, w, geom), K.conv_weight_grad(x, g, geom, w.shape),
-                        K.conv_input_grad(g, w, geom)))
-    (y1, gw1, gx1), (y3, gw3, gx3) = results
-    np.testing.assert_array_equal(y1, y3)
-    np.testing.assert_array_equal(gx1, gx3)
-    np.testing.assert_allclose(gw1, gw3, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("x_shape,w_shape,kw", CASES)

@@ -207,33 +207,3 @@ def test_rnn_scan_rejects_an_unknown_nonlinearity():
     with pytest.raises(ValueError, match="rnn_scan: nonlinearity"):
         R.rnn_scan(ember.zeros(2, 1, 3), ember.zeros(3, 3), ember.zeros(3, 3), ember.zeros(3), ember.zeros(1, 3),
                    "sigmoid")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_batch_split_over_threads_gives_the_one_thread_results(kind, threads, monkeypatch):
-    """Each thread scans its own batch rows; outputs, states and every gradient match one thread."""
-    rng = np.random.default_rng(7)
-    arrays = _arrays(kind, rng, T=5, B=7, H=3, batch_first=True)
-    mask = rng.random((5, 7)) > 0.3
-    kw = dict(mask=mask, reverse=True, batch_first=True)
-    monkeypatch.setattr(R, "MIN_ROWS_PER_THREAD", 2)
-    results = []
-    for count in (1, 3):
-        threads(count)
-        assert len(R._batch_parts(7)) == count
-        inputs = _tensors(arrays, requires_grad=True)
-        outs = _scan(kind)(*inputs, **kw)
-        sum(((o * (i + 1.0)).sum() for i, o in enumerate(outs)), ember.tensor(0.0)).backward()
-        results.append([o.numpy() for o in outs] + [t.grad.numpy() for t in inputs])
-    for one, split in zip(*results):
-        np.testing.assert_allclose(split, one, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_fast_backward_gradcheck_with_the_batch_split(kind, threads, monkeypatch):
-    monkeypatch.setattr(R, "MIN_ROWS_PER_THREAD", 1)
-    threads(3)
-    rng = np.random.default_rng(8)
-    kw = _options(dict(masked=True, reverse=True), rng)
-    inputs = _tensors(_arrays(kind, rng))
-    assert gradcheck(lambda *a: _scan(kind)(*a, **kw), inputs)
