@@ -155,11 +155,18 @@ def environment(threads: int) -> dict:
 
 TITLE = "# Benchmarks: Ember (eager and compiled) vs PyTorch eager (CPU)"
 PREAMBLE = """Each section is one run of `python -m benchmarks.run` (its command is in the section). Within a run,
-Ember and PyTorch alternate in one process (every step, or every few steps with several threads), so
-load from other processes hits both alike;
-every row is the median over the timed steps. Ratio = Ember eager / PyTorch, compiled ratio = Ember
-through `ember.compile` / PyTorch (below 1: Ember is faster).
-Re-running the same selection with the same threads and clock replaces its section; other sections stay."""
+Ember and PyTorch alternate (every step, or every few steps with several threads), so load from other
+processes hits both alike; every row is the median over the timed steps. Ratio = Ember eager / PyTorch,
+compiled ratio = Ember through `ember.compile` / PyTorch (below 1: Ember is faster).
+Re-running the same selection with the same threads and clock replaces its section; other sections stay.
+
+**Reading this file.** Two sections are the reference. (1) "W1, W2, W3, W4, W5, W6 (1 thread, cpu
+clock)": one thread, process CPU time, both libraries in one process; CPU time is robust to other
+processes and one thread removes any interplay of thread pools. (2) "W1, W2, W3, W4, W5, W6 (2 threads,
+wall clock, one process per framework)" (`--isolate`): each library in its own process with its default
+threading on the machine's two cores, as a user would run it. Two threads in *one* process are not a
+fair setting (one library's idle workers spin on the cores the other needs next), so such sections are
+no longer kept."""
 
 
 def section_heading(chosen, threads: int, clock: str, isolate: bool = False) -> str:
