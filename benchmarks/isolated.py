@@ -8,7 +8,8 @@ an Ember process (eager and compiled steps; it never imports PyTorch) and a
 PyTorch process (it never imports Ember). The parent still interleaves them, a
 block of steps at a time, and the idle one waits on a pipe, so machine load hits
 both alike; before each block the parent sleeps a moment (``settle``) so that the
-other process's BLAS/OpenMP workers have stopped spinning. Each worker times its own steps with the requested clock.
+other process's BLAS/OpenMP workers have stopped spinning. Each worker times its
+own steps with the requested clock.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import multiprocessing
 import sys
 import time
 
-from .schedule import interleave, time_steps
+from .schedule import build_steps, clock_of, interleave, time_steps
 
 #: Which worker process runs each framework column.
 PROCESS_OF = {"ember": "ember", "compiled": "ember", "torch": "torch"}
@@ -27,23 +28,15 @@ def _serve(conn, root: str, ids: list, process: str, threads: int, clock_name: s
     sys.path.insert(0, root)
     if process == "ember":
         import ember  # noqa: F401 - before NumPy, as a user's script would
-    from benchmarks.registry import load_all
-
-    workloads = load_all()
-    clock = time.perf_counter if clock_name == "wall" else time.process_time
-    steps = {}
-    if process == "torch":
+    else:
         import torch
 
         torch.set_num_threads(threads)
-        steps = {(i, "torch"): workloads[i].build("torch") for i in ids}
-    else:
-        import ember
+    from benchmarks.registry import load_all
 
-        for i in ids:
-            steps[(i, "ember")] = workloads[i].build("ember")
-            if workloads[i].compiled:
-                steps[(i, "compiled")] = ember.compile(workloads[i].build("ember"))
+    chosen = [load_all()[i] for i in ids]
+    steps = build_steps(chosen, [fw for fw, owner in PROCESS_OF.items() if owner == process])
+    clock = clock_of(clock_name)
     conn.send(sorted(steps))
     while True:
         request = conn.recv()
@@ -59,16 +52,14 @@ def measure_isolated(chosen, repeat: int, warmup: int, clock_name: str, threads:
     (the schedule is :func:`benchmarks.schedule.interleave`'s)."""
     context = multiprocessing.get_context("spawn")
     ids = [w.id for w in chosen]
-    workers, keys = {}, {}
+    workers = {}
     for process in ("ember", "torch"):
         parent, child = context.Pipe()
         proc = context.Process(target=_serve, args=(child, root, ids, process, threads, clock_name), daemon=True)
         proc.start()
         workers[process] = (proc, parent)
     try:
-        for process, (_, conn) in workers.items():
-            keys[process] = [tuple(k) for k in conn.recv()]
-        available = {key for process_keys in keys.values() for key in process_keys}
+        available = {tuple(key) for _, conn in workers.values() for key in conn.recv()}
 
         def run(key, count):
             conn = workers[PROCESS_OF[key[1]]][1]

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from .schedule import interleave, time_steps
+from .schedule import build_steps, clock_of, interleave, time_steps
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -101,14 +101,7 @@ def measure(chosen, repeat: int, warmup: int, clock=time.perf_counter, block: in
     spin for a while after its last call and steal the cores from the other one,
     which taxes the first steps after every switch.
     """
-    import ember
-
-    steps = {(w.id, fw): w.build(fw) for w in chosen for fw in ("ember", "torch")}
-    for w in chosen:
-        if w.compiled:
-            # The same step traced once by ember.compile and replayed (its own model copy).
-            steps[(w.id, "compiled")] = ember.compile(w.build("ember"))
-
+    steps = build_steps(chosen)
     return interleave(chosen, steps, repeat, warmup, block, lambda key, count: time_steps(steps[key], count, clock))
 
 
@@ -245,13 +238,12 @@ def main(argv=None) -> int:
     chosen = select(workloads, args)
     command = "python -m benchmarks.run " + shlex.join(sys.argv[1:])
     env = environment(threads)
-    clock = time.perf_counter if args.clock == "wall" else time.process_time
     env["clock"] = ("wall-clock time (time.perf_counter)" if args.clock == "wall"
                     else "process CPU time (time.process_time), summed over threads")
     block = args.block or (1 if threads == 1 else 5)
     where = "in separate processes (Ember's never imports PyTorch)" if args.isolate else "in one process"
     env["interleaving"] = f"Ember and PyTorch alternate every {block} step{'s' if block > 1 else ''}, {where}"
-    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    clock = clock_of(args.clock)
     gemm = gemm_throughput(clock)
     env["_gemm_flops"] = gemm
     env["GEMM throughput"] = (f"{gemm / 1e9:.0f} GFLOP/s (best float32 1024^3 of NumPy and PyTorch); the "

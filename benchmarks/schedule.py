@@ -8,6 +8,31 @@ import time
 FRAMEWORKS = ("ember", "compiled", "torch")
 
 
+def clock_of(name: str):
+    """The timer for ``--clock``: ``wall`` (elapsed time) or ``cpu`` (this process's CPU time)."""
+    return time.perf_counter if name == "wall" else time.process_time
+
+
+def build_steps(chosen, frameworks=FRAMEWORKS) -> dict:
+    """``{(workload id, framework): step}`` for the ``frameworks`` asked for.
+
+    ``compiled`` is the Ember step traced once by ``ember.compile`` (its own model
+    copy); Ember is imported only if an Ember column is wanted, PyTorch only by the
+    workloads' torch builders.
+    """
+    steps = {}
+    for w in chosen:
+        for fw in frameworks:
+            if fw == "compiled":
+                if w.compiled:
+                    import ember
+
+                    steps[(w.id, fw)] = ember.compile(w.build("ember"))
+            else:
+                steps[(w.id, fw)] = w.build(fw)
+    return steps
+
+
 def interleave(chosen, available, repeat: int, warmup: int, block: int, run, settle: float = 0.0):
     """Median seconds per step of each ``(workload id, framework)`` key in ``available``.
 
