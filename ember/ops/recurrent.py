@@ -313,20 +313,36 @@ def _rows(x, batch_first, xp):
     return rows, T, B, True
 
 
-def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params):
+def _time_major_tokens(lookup, batch_first):
+    """The looked-up indices of a folded embedding as one time-major row: ``(T*B,)``, and ``(T, B)``."""
+    tokens = lookup[0].T if batch_first else lookup[0]
+    return tokens.reshape(-1), tokens.shape
+
+
+def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup):
     x, w_ih, w_hh, biases, states = _split(cell, inputs)
     xp = array_module(x)
     G, H = cell.gates, w_hh.shape[1]
-    X, T, B, copied = _rows(x, batch_first, xp)
     dtype = x.dtype
+    w_gates = w_ih.reshape(G, H, -1).transpose(0, 2, 1)
 
     def take(shape, dtype):
         return _POOL.take(xp, shape, dtype)
 
-    # The projection of every step, gate-major: (G, T*B, H), one batched GEMM.
-    proj = take((G, T * B, H), dtype)
-    xp.matmul(X, w_ih.reshape(G, H, -1).transpose(0, 2, 1), out=proj)
-    proj += biases[0].reshape(G, 1, H)
+    # The projection of every step, gate-major: (G, T*B, H).
+    if lookup is None:
+        X, T, B, copied = _rows(x, batch_first, xp)
+        proj = take((G, T * B, H), dtype)
+        xp.matmul(X, w_gates, out=proj)  # one batched GEMM
+        proj += biases[0].reshape(G, 1, H)
+    else:
+        # x is the embedding table: project its V rows, then gather one row per step.
+        tokens, (T, B) = _time_major_tokens(lookup, batch_first)
+        table_proj = xp.matmul(x, w_gates)
+        table_proj += biases[0].reshape(G, 1, H)
+        proj = take((G, T * B, H), dtype)
+        xp.take(table_proj, tokens, axis=1, out=proj)
+        X, copied = x, False
     b_hh = biases[1].reshape(G, 1, H) if cell.n_biases > 1 else None
     # Per-gate W_hh.T. A contiguous copy makes each step's GEMM a third faster but costs
     # about one GEMM itself, so a one- or two-step call (a cell) multiplies by the view.
@@ -337,7 +353,7 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params):
     tape = cell.allocate(take, T if keep else 1, B, H, dtype)
     h_prev = take((T, B, H), dtype) if keep else None
     p_steps = proj.reshape(G, T, B, H)
-    out = xp.empty(x.shape[:2] + (H,), dtype)
+    out = xp.empty((B, T, H) if batch_first else (T, B, H), dtype)
     outs = out.swapaxes(0, 1) if batch_first else out
     states = list(states)
     for t in _steps(T, reverse):
@@ -379,6 +395,7 @@ def _backward_rule(*arrays, cell, params, needs, n_grads, tape_keys):
 def _layer_backward(cell, p, tape, saved, needs, grads):
     """BPTT in NumPy: gradients for ``(x, w_ih, w_hh, *biases, *states)`` as arrays (or None)."""
     params, mask, reverse, batch_first = p["params"], p["mask"], p["reverse"], p["batch_first"]
+    lookup = p["lookup"]
     x, w_ih, w_hh, biases, _ = _split(cell, list(saved))
     xp = array_module(w_hh)
     G, H = cell.gates, w_hh.shape[1]
@@ -407,34 +424,48 @@ def _layer_backward(cell, p, tape, saved, needs, grads):
         if carried is not None:
             dstates = [d + c for d, c in zip(dstates, carried)]
     dgh_rows = dgh_all.reshape(G, T * B, H)
-    dx_rows = dx_all.reshape(G, T * B, H)
+    # The projection's rows and their gradients: one per step, or one per table row
+    # when an embedding lookup was folded in (steps that read the same row sum their
+    # gradients; a one-hot GEMM does that faster than sorting or add.at).
+    rows, d_rows = tape["rows"], dx_all.reshape(G, T * B, H)
+    if lookup is not None:
+        tokens, _ = _time_major_tokens(lookup, batch_first)
+        one_hot = (xp.arange(x.shape[0])[:, None] == tokens[None, :]).astype(w_hh.dtype)
+        d_rows = xp.matmul(one_hot, d_rows)
     g_x = g_w_ih = g_w_hh = None
     if needs[0]:
-        per_gate = _POOL.take(xp, (G, T * B, w_ih.shape[1]), w_ih.dtype)
-        xp.matmul(dx_rows, w_ih.reshape(G, H, -1), out=per_gate)
-        g_x = per_gate.sum(axis=0).reshape(T, B, -1)
+        per_gate = _POOL.take(xp, (G, rows.shape[0], w_ih.shape[1]), w_ih.dtype)
+        xp.matmul(d_rows, w_ih.reshape(G, H, -1), out=per_gate)
+        g_x = per_gate.sum(axis=0)
         _POOL.give(per_gate)
-        g_x = g_x.swapaxes(0, 1) if batch_first else g_x
+        if lookup is None:
+            g_x = g_x.reshape(T, B, -1)
+            g_x = g_x.swapaxes(0, 1) if batch_first else g_x
+        elif lookup[1] is not None:
+            g_x[lookup[1]] = 0  # the padding row of the table gets no gradient
     if needs[1]:
-        g_w_ih = xp.matmul(dx_rows.transpose(0, 2, 1), tape["rows"]).reshape(G * H, -1)
+        g_w_ih = xp.matmul(d_rows.transpose(0, 2, 1), rows).reshape(G * H, -1)
     if needs[2]:
         g_w_hh = xp.matmul(dgh_rows.transpose(0, 2, 1), h_prev.reshape(T * B, H)).reshape(G * H, H)
-    g_biases = [dx_rows.sum(axis=1).reshape(G * H) if needs[3] else None]
+    g_biases = [d_rows.sum(axis=1).reshape(G * H) if needs[3] else None]
     if cell.n_biases > 1:
         g_biases.append(dgh_rows.sum(axis=1).reshape(G * H) if needs[4] else None)
     _POOL.give(dgh_all, *(() if cell.dx_is_dgh else (dx_all,)))
     return [g_x, g_w_ih, g_w_hh] + g_biases + dstates
 
 
-def reference_layer(cell, *inputs, mask, reverse, batch_first, params):
+def reference_layer(cell, *inputs, mask, reverse, batch_first, params, lookup=None):
     """The layer written per step with Ember ops: what the fused rules are checked against.
 
     Its derivatives of every order come from the composed ops; the primitive's
     rules fall back to it for higher-order and forward-mode differentiation.
+    With ``lookup``, the first input is an embedding table read at those indices.
     """
-    from .nn import linear
+    from .nn import embedding, linear
 
     x, w_ih, w_hh, biases, states = _split(cell, inputs)
+    if lookup is not None:
+        x = embedding(lookup[0], x, lookup[1])
     states = list(states)
     projected = linear(swapaxes(x, 0, 1) if batch_first else x, w_ih, biases[0])
     b_hh = biases[1] if cell.n_biases > 1 else None
@@ -467,8 +498,8 @@ class _Layer(Function):
     cell = None
 
     @classmethod
-    def forward(cls, ctx, *inputs, mask, reverse, batch_first, params):
-        return _layer_forward(cls.cell, ctx, inputs, mask, reverse, batch_first, params)
+    def forward(cls, ctx, *inputs, mask, reverse, batch_first, params, lookup):
+        return _layer_forward(cls.cell, ctx, inputs, mask, reverse, batch_first, params, lookup)
 
     @classmethod
     def vjp(cls, ctx, *grads):
@@ -498,7 +529,9 @@ class _Layer(Function):
         x, w_hh = ctx.saved[0].data, ctx.saved[2].data
         xp = array_module(x)
         if index == 0:
-            return xp.zeros(x.shape[:2] + (w_hh.shape[1],), x.dtype)
+            lookup = ctx.params["lookup"]
+            lead = x.shape[:2] if lookup is None else lookup[0].shape
+            return xp.zeros(lead + (w_hh.shape[1],), x.dtype)
         return xp.zeros_like(ctx.saved[-ctx.fn.cell.n_states + index - 1].data)
 
 
@@ -558,16 +591,22 @@ def _reference_tangents(cell, ctx):
 
 
 # ------------------------------------------------------------------ public functions
-def _layer(fn, inputs, mask, reverse, batch_first, params):
+def _layer(fn, inputs, mask, reverse, batch_first, params, lookup):
     mask_array = None
     if mask is not None:
         data = getattr(mask, "data", mask)
         mask_array = array_module(inputs[0].data).asarray(data, dtype=bool)
+    if lookup is not None:
+        from ..tensor import as_tensor
+
+        indices, padding_idx = lookup
+        lookup = (as_tensor(indices).data, None if padding_idx is None else int(padding_idx))
     return apply(fn, tuple(inputs), {"mask": mask_array, "reverse": bool(reverse),
-                                     "batch_first": bool(batch_first), "params": params})
+                                     "batch_first": bool(batch_first), "params": params, "lookup": lookup})
 
 
-def lstm_scan(x, w_ih, w_hh, bias, h0, c0, mask=None, reverse: bool = False, batch_first: bool = False):
+def lstm_scan(x, w_ih, w_hh, bias, h0, c0, mask=None, reverse: bool = False, batch_first: bool = False,
+              lookup: tuple | None = None):
     """One direction of an LSTM layer over a sequence, as one primitive; returns ``(outputs, h_T, c_T)``.
 
     Args:
@@ -578,6 +617,11 @@ def lstm_scan(x, w_ih, w_hh, bias, h0, c0, mask=None, reverse: bool = False, bat
         mask: optional boolean ``(T, B)``; false steps keep the state and output zeros.
         reverse: scan from the last step to the first.
         batch_first: the layout of ``x`` and of the outputs.
+        lookup: optional ``(indices, padding_idx)``. Then ``x`` is an embedding table
+            ``(V, I)`` and step ``t`` of sequence ``b`` reads its row ``indices[t, b]``
+            (``indices[b, t]`` with ``batch_first``); the gradient of ``x`` is the
+            table's. The projection is applied to the ``V`` table rows rather than
+            to the ``T*B`` steps, which saves work when ``V`` is smaller.
 
     Shapes are not checked here (see :func:`ember.functional.lstm_layer`).
 
@@ -589,10 +633,11 @@ def lstm_scan(x, w_ih, w_hh, bias, h0, c0, mask=None, reverse: bool = False, bat
         >>> out.shape, h.shape
         ((5, 2, 3), (2, 3))
     """
-    return _layer(LstmLayer, (x, w_ih, w_hh, bias, h0, c0), mask, reverse, batch_first, None)
+    return _layer(LstmLayer, (x, w_ih, w_hh, bias, h0, c0), mask, reverse, batch_first, None, lookup)
 
 
-def gru_scan(x, w_ih, w_hh, b_ih, b_hh, h0, mask=None, reverse: bool = False, batch_first: bool = False):
+def gru_scan(x, w_ih, w_hh, b_ih, b_hh, h0, mask=None, reverse: bool = False, batch_first: bool = False,
+             lookup: tuple | None = None):
     """One direction of a GRU layer (gates ``r, z, n``) as one primitive; returns ``(outputs, h_T)``.
 
     ``b_ih`` and ``b_hh`` are ``(3H,)`` (zeros for a layer without bias); other
@@ -606,12 +651,14 @@ def gru_scan(x, w_ih, w_hh, b_ih, b_hh, h0, mask=None, reverse: bool = False, ba
         >>> out.shape
         (5, 2, 3)
     """
-    return _layer(GruLayer, (x, w_ih, w_hh, b_ih, b_hh, h0), mask, reverse, batch_first, None)
+    return _layer(GruLayer, (x, w_ih, w_hh, b_ih, b_hh, h0), mask, reverse, batch_first, None, lookup)
 
 
 def rnn_scan(x, w_ih, w_hh, bias, h0, nonlinearity: str = "tanh", mask=None, reverse: bool = False,
-             batch_first: bool = False):
+             batch_first: bool = False, lookup: tuple | None = None):
     """One direction of an Elman RNN layer (``tanh`` or ``relu``) as one primitive; returns ``(outputs, h_T)``.
+
+    Arguments as in :func:`lstm_scan`, with ``H`` weight rows instead of ``4H``.
 
     Example:
         >>> import ember
@@ -624,7 +671,7 @@ def rnn_scan(x, w_ih, w_hh, bias, h0, nonlinearity: str = "tanh", mask=None, rev
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_scan: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return _layer(RnnLayer, (x, w_ih, w_hh, bias, h0), mask, reverse, batch_first,
-                  {"nonlinearity": nonlinearity})
+                  {"nonlinearity": nonlinearity}, lookup)
 
 
 __all__ = ["lstm_scan", "gru_scan", "rnn_scan", "reference_layer", "LstmLayer", "GruLayer", "RnnLayer"]
