@@ -86,6 +86,42 @@ def test_input_gradient_is_the_adjoint(x_shape, w_shape, kw):
     assert np.isclose((g * y).sum(), (K.conv_input_grad(g, w, geom) * x).sum())
 
 
+STRIDE_ONE_CASES = [
+    ((2, 3, 9, 8), (4, 3, 3, 3), dict(pad=1)),
+    ((2, 6, 9, 8), (6, 2, 3, 2), dict(groups=3, dilation=2)),
+    ((1, 4, 7, 7, 6), (2, 4, 2, 3, 2), dict(dilation=2, pad=1)),
+    ((3, 4, 11), (4, 2, 3), dict(groups=2, pad=3)),  # padding wider than the kernel: a crop
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kw", STRIDE_ONE_CASES)
+def test_both_input_gradient_algorithms_agree(monkeypatch, x_shape, w_shape, kw):
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(w_shape)
+    geom = geometry(x_shape, w_shape, **kw)
+    # 'same' with an even kernel pads unevenly: (0, 1) before and after.
+    uneven = geom._replace(pads=tuple((p, p + 1) for p, _ in geom.pads))
+    for g_geom in (geom, uneven._replace(out_size=K.output_size(geom.in_size, geom.kernel, geom.stride,
+                                                                 geom.dilation, uneven.pads))):
+        g = rng.standard_normal((x_shape[0], w_shape[0]) + g_geom.out_size)
+        bias = rng.standard_normal(x_shape[1])
+        monkeypatch.setattr(K, "FULL_CONVOLUTION_MIN_CHANNELS", 10 ** 9)
+        per_offset = K.conv_input_grad(g, w, g_geom, bias)
+        monkeypatch.setattr(K, "FULL_CONVOLUTION_MIN_CHANNELS", 1)
+        assert K._input_grad_prefers_convolution(w, g_geom)
+        as_convolution = K.conv_input_grad(g, w, g_geom, bias)
+        assert as_convolution.shape == x_shape
+        np.testing.assert_allclose(as_convolution, per_offset, rtol=1e-10, atol=1e-10)
+
+
+def test_input_gradient_algorithm_choice():
+    w3 = np.zeros((32, 32, 3, 3))
+    assert K._input_grad_prefers_convolution(w3, geometry((32, 32, 32, 32), w3.shape))
+    assert not K._input_grad_prefers_convolution(w3, geometry((32, 32, 32, 32), w3.shape, stride=2))
+    lenet = np.zeros((12, 6, 5, 5))
+    assert not K._input_grad_prefers_convolution(lenet, geometry((64, 6, 14, 14), lenet.shape))
+
+
 def test_layout_choice_follows_the_inner_copy_length():
     first = np.zeros((32, 3, 32, 32))
     assert K._prefer_channels_first(first, geometry(first.shape, (32, 3, 3, 3), pad=1))
