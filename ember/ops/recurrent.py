@@ -329,20 +329,28 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup
     def take(shape, dtype):
         return _POOL.take(xp, shape, dtype)
 
-    # The projection of every step, gate-major: (G, T*B, H).
+    # The projection of every step, gate-major: step t reads the (G, B, H) block step_input(t).
     if lookup is None:
         X, T, B, copied = _rows(x, batch_first, xp)
         proj = take((G, T * B, H), dtype)
         xp.matmul(X, w_gates, out=proj)  # one batched GEMM
         proj += biases[0].reshape(G, 1, H)
+        p_steps = proj.reshape(G, T, B, H)
+        scratch = (proj,)
+
+        def step_input(t):
+            return p_steps[:, t]
     else:
-        # x is the embedding table: project its V rows, then gather one row per step.
+        # x is the embedding table: project its V rows; each step gathers its B rows
+        # (cheaper than gathering all T*B rows into one 8 MB array first, then reading it).
         tokens, (T, B) = _time_major_tokens(lookup, batch_first)
         table_proj = xp.matmul(x, w_gates)
         table_proj += biases[0].reshape(G, 1, H)
-        proj = take((G, T * B, H), dtype)
-        xp.take(table_proj, tokens, axis=1, out=proj)
-        X, copied = x, False
+        token_steps = tokens.reshape(T, B)
+        X, copied, scratch = x, False, ()
+
+        def step_input(t):
+            return table_proj[:, token_steps[t]]
     b_hh = biases[1].reshape(G, 1, H) if cell.n_biases > 1 else None
     # Per-gate W_hh.T. A contiguous copy makes each step's GEMM a third faster but costs
     # about one GEMM itself, so a one- or two-step call (a cell) multiplies by the view.
@@ -352,14 +360,13 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup
     keep = ctx is not None
     tape = cell.allocate(take, T if keep else 1, B, H, dtype)
     h_prev = take((T, B, H), dtype) if keep else None
-    p_steps = proj.reshape(G, T, B, H)
     out = xp.empty((B, T, H) if batch_first else (T, B, H), dtype)
     outs = out.swapaxes(0, 1) if batch_first else out
     states = list(states)
     for t in _steps(T, reverse):
         if keep:
             h_prev[t] = states[0]
-        new = cell.step(xp, tape, t if keep else 0, p_steps[:, t], states, w_t, b_hh, params)
+        new = cell.step(xp, tape, t if keep else 0, step_input(t), states, w_t, b_hh, params)
         if mask is None:
             outs[t] = new[0]
             states = new
@@ -369,7 +376,7 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup
             states = [xp.where(m, s_new, s) for s_new, s in zip(new, states)]
     # Copies: a final state may alias a tape buffer or the initial state.
     finals = tuple(xp.array(s, copy=True) for s in states)
-    _POOL.give(proj)
+    _POOL.give(*scratch)
     if keep:
         tape["h_prev"] = h_prev
         if copied:
