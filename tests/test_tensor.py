@@ -142,3 +142,15 @@ def test_repeated_index_gradients_accumulate():
     src = ember.ones(3, requires_grad=True)
     out = ember.zeros(2).scatter_add(0, ember.tensor([1, 1, 0]), src)
     assert out.tolist() == [1.0, 2.0]
+
+
+def test_split_backward_joins_the_pieces_in_one_concatenation():
+    x = ember.randn(2, 9, requires_grad=True)
+    q, k, v = x.split(3, axis=1)
+    assert q.node is k.node is v.node  # one primitive, three outputs
+    grad_of_q = ember.autograd.grad(lambda x: x.split(3, axis=1)[0].sum())(x)
+    np.testing.assert_array_equal(grad_of_q.numpy(), np.repeat([[1.0] * 3 + [0.0] * 6], 2, axis=0))
+    (q * 2 + v).sum().backward()  # k unused: its share of the gradient is zero
+    np.testing.assert_array_equal(x.grad.numpy()[:, :3], 2.0)
+    np.testing.assert_array_equal(x.grad.numpy()[:, 3:6], 0.0)
+    np.testing.assert_array_equal(x.grad.numpy()[:, 6:], 1.0)

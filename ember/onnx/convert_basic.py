@@ -269,6 +269,18 @@ def getitem(g, call):
     return [g.node("Reshape", [name, g.ints(call.outputs[0].shape)])]
 
 
+@converts("split")
+def split(g, call):
+    """One ``Slice`` per piece (the opset's ``Split`` changed signature twice; slices did not)."""
+    (x,) = call.inputs
+    axis, name = int(call.params["axis"]), g.value(x)
+    outputs, start = [], 0
+    for size in call.params["sizes"]:
+        outputs.append(g.node("Slice", [name, g.ints([start]), g.ints([start + size]), g.ints([axis])]))
+        start += size
+    return outputs
+
+
 def _expand_ellipsis(index, ndim):
     index = tuple(index)
     consumed = sum(item.ndim if getattr(item, "dtype", None) == np.bool_ else 1

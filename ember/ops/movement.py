@@ -458,8 +458,67 @@ def stack(tensors, axis: int = 0):
     return concat([unsqueeze(t, axis) for t in tensors], axis)
 
 
+class _Split(Function):
+    """Consecutive pieces of ``x`` along ``axis`` (views); params ``axis``, ``sizes``.
+
+    One primitive with an output per piece, rather than one slice each: the slices'
+    backward would scatter every gradient into a zero array of the whole input and
+    add those arrays up (for a transformer's fused q/k/v projection: three zero
+    fills and two adds of the full array). Here the pieces' gradients are joined
+    by one concatenation, and an unused piece contributes zeros of its own size.
+    Subclassed per piece count (``n_outputs`` is a class attribute).
+    """
+
+    name = "split"
+    save_inputs = (0,)  # for an unused piece's zeros (shape, dtype, array module)
+
+    @staticmethod
+    def forward(ctx, x, axis, sizes):
+        index = [slice(None)] * x.ndim
+        pieces, start = [], 0
+        for size in sizes:
+            index[axis] = slice(start, start + size)
+            pieces.append(x[tuple(index)])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def vjp(ctx, *grads):
+        return concat(grads, ctx.params["axis"])
+
+    @staticmethod
+    def jvp(ctx, t):
+        return apply(ctx.fn, (t,), ctx.params)
+
+    @staticmethod
+    def zeros_like_output(ctx, index):
+        x = ctx.saved[0].data
+        shape = list(x.shape)
+        shape[ctx.params["axis"]] = ctx.params["sizes"][index]
+        return array_module(x).zeros(tuple(shape), x.dtype)
+
+
+_SPLITS: dict = {}
+
+
+def _split_primitive(pieces: int):
+    fn = _SPLITS.get(pieces)
+    if fn is None:
+        fn = _SPLITS[pieces] = type(f"Split{pieces}", (_Split,), {"n_outputs": pieces, "name": "split"})
+    return fn
+
+
 def split(x, split_size_or_sections, axis: int = 0):
-    """Split into pieces of a given size (the last may be smaller) or of listed sizes."""
+    """Split into pieces of a given size (the last may be smaller) or of listed sizes.
+
+    The pieces are views of ``x``; their gradients are joined by one concatenation.
+
+    Example:
+        >>> import ember
+        >>> a, b = ember.split(ember.arange(5), [2, 3])
+        >>> a.tolist(), b.tolist()
+        ([0, 1], [2, 3, 4])
+    """
     x = _tensor(x)
     axis = _axis("split", axis, x.ndim)
     length = x.shape[axis]
@@ -472,11 +531,9 @@ def split(x, split_size_or_sections, axis: int = 0):
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} do not add up to dimension {axis} of {x.shape}")
-    pieces, start = [], 0
-    for size in sizes:
-        pieces.append(getitem(x, (slice(None),) * axis + (slice(start, start + size),)))
-        start += size
-    return tuple(pieces)
+    if len(sizes) == 1:
+        return (x,)
+    return apply(_split_primitive(len(sizes)), (x,), {"axis": axis, "sizes": tuple(sizes)})
 
 
 def chunk(x, chunks: int, axis: int = 0):

@@ -24,7 +24,7 @@ from ...creation import empty
 from ...functional.attention import additive_attention, scaled_dot_product_attention
 from ...ops import nn as N
 from ...ops.checks import float_operand
-from ...ops.movement import broadcast_to, concat, pad, reshape, squeeze, swapaxes, unsqueeze
+from ...ops.movement import broadcast_to, concat, pad, reshape, split, squeeze, swapaxes, unsqueeze
 from ...tensor import Tensor, as_tensor
 from .. import init
 from ..module import Module, Parameter
@@ -131,12 +131,11 @@ class MultiheadAttention(Module):
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight
             if query is key and key is value:
-                qkv = N.linear(query, w, self.in_proj_bias)
-                return qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+                return split(N.linear(query, w, self.in_proj_bias), E, axis=-1)
             if key is value:  # encoder-decoder attention: keys and values in one GEMM
                 b = None if self.in_proj_bias is None else self.in_proj_bias[E:]
-                kv = N.linear(key, w[E:], b)
-                return N.linear(query, w[:E], self._bias(0)), kv[..., :E], kv[..., E:]
+                k, v = split(N.linear(key, w[E:], b), E, axis=-1)
+                return N.linear(query, w[:E], self._bias(0)), k, v
             weights = (w[:E], w[E:2 * E], w[2 * E:])
         else:
             weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
