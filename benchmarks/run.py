@@ -159,7 +159,14 @@ processes and one thread removes any interplay of thread pools. (2) "W1, W2, W3,
 wall clock, one process per framework)" (`--isolate`): each library in its own process with its default
 threading on the machine's two cores, as a user would run it. Two threads in *one* process are not a
 fair setting (one library's idle workers spin on the cores the other needs next), so such sections are
-no longer kept."""
+no longer kept.
+
+**Memory allocator.** Importing Ember makes glibc's malloc keep freed blocks (`ember/host_memory.py`).
+In one process this applies to PyTorch too. With `--isolate`, PyTorch's process keeps glibc's defaults, as
+a PyTorch user's would. Stepping the two libraries alternately also changes what each step finds free in
+the heap, so these tables understate the page faults of a real training loop. Back to back, one
+thread, a W5 step took 68 ms for Ember with glibc's defaults, 50 ms with its own settings, and 47 ms for
+PyTorch."""
 
 
 def section_heading(chosen, threads: int, clock: str, isolate: bool = False) -> str:

@@ -9,8 +9,12 @@ Example:
     >>> w.grad.shape
     (3, 2)
 """
-from numpy import bool_ as bool  # noqa: A001 - dtype aliases, as in torch.float32
-from numpy import float16, float32, float64, int8, int16, int32, int64, uint8
+from . import host_memory
+
+host_memory._apply_at_import()  # before the first large arrays: see ember/host_memory.py
+
+from numpy import bool_ as bool  # noqa: A001,E402 - dtype aliases, as in torch.float32
+from numpy import float16, float32, float64, int8, int16, int32, int64, uint8  # noqa: E402
 
 from . import autograd, backend, data, nn, optim
 from .autograd import enable_grad, grad, jvp, no_grad, set_grad_enabled, value_and_grad, vjp
