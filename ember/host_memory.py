@@ -59,7 +59,7 @@ def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD_BYTES,
         True
     """
     global _applied
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _is_glibc():
         _applied = False
         return False
     try:
@@ -72,6 +72,14 @@ def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD_BYTES,
     _applied = bool(mallopt(M_MMAP_THRESHOLD, int(mmap_threshold)) == 1
                     and mallopt(M_TRIM_THRESHOLD, int(trim_threshold)) == 1)
     return _applied
+
+
+def _is_glibc() -> bool:
+    # confstr answers at once; platform.libc_ver() scans the interpreter binary (milliseconds).
+    try:
+        return platform.system() == "Linux" and os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def keeps_freed_memory() -> bool:
