@@ -8,7 +8,9 @@ bookkeeping costs more than the arithmetic. Here the forward and the backward
 (BPTT) each run as one loop in NumPy with about ten array calls per step, and
 the GEMMs dominate:
 
-* the input projection of every step is one batched GEMM before the loop;
+* the input projection of every step is one batched GEMM before the loop (or,
+  when the input is an embedding lookup of a small table, a GEMM on the table
+  whose rows each step gathers: see ``lookup`` in :func:`lstm_scan`);
 * per step, one (gate-batched) GEMM ``h @ W_hh.T`` and the gate arithmetic, in
   place in preallocated buffers;
 * the backward keeps the pre-activation gradients of every step, so that the
