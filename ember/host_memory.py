@@ -42,7 +42,7 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 << 20
 TRIM_THRESHOLD_BYTES = 256 << 20
 
-_applied: bool | None = None
+_applied = False
 
 
 def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD_BYTES,
@@ -59,19 +59,20 @@ def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD_BYTES,
         True
     """
     global _applied
+    _applied = _set_malloc_thresholds(int(mmap_threshold), int(trim_threshold))
+    return _applied
+
+
+def _set_malloc_thresholds(mmap_threshold: int, trim_threshold: int) -> bool:
     if not _is_glibc():
-        _applied = False
         return False
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
-        _applied = False
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    _applied = bool(mallopt(M_MMAP_THRESHOLD, int(mmap_threshold)) == 1
-                    and mallopt(M_TRIM_THRESHOLD, int(trim_threshold)) == 1)
-    return _applied
+    return mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 and mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1
 
 
 def _is_glibc() -> bool:
@@ -84,7 +85,7 @@ def _is_glibc() -> bool:
 
 def keeps_freed_memory() -> bool:
     """Whether :func:`keep_freed_memory` has taken effect in this process."""
-    return bool(_applied)
+    return _applied
 
 
 def _apply_at_import() -> None:

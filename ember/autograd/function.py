@@ -115,7 +115,24 @@ class ArrayRule(Function):
         return rule(*arrays, **static)
 
 
-_ARRAY_RULES = {1: ArrayRule}
+_WITH_OUTPUTS: dict = {}
+
+
+def with_outputs(fn: type, n_outputs: int) -> type:
+    """Primitive ``fn`` with ``n_outputs`` outputs: ``fn`` itself, or a cached subclass.
+
+    For primitives whose output count is a parameter (array rules, ``split``):
+    ``n_outputs`` is a class attribute the engine reads, so each count gets its
+    own subclass, made once and kept under the same ``name``.
+    """
+    if n_outputs == fn.n_outputs:
+        return fn
+    key = (fn, n_outputs)
+    variant = _WITH_OUTPUTS.get(key)
+    if variant is None:
+        variant = _WITH_OUTPUTS[key] = type(f"{fn.__name__}{n_outputs}", (fn,),
+                                            {"n_outputs": n_outputs, "name": fn.name})
+    return variant
 
 
 def array_rule(rule, *tensors, n_outputs: int = 1, **static):
@@ -124,11 +141,7 @@ def array_rule(rule, *tensors, n_outputs: int = 1, **static):
     With ``n_outputs > 1`` the rule returns that many arrays and a tuple of tensors
     comes back.
     """
-    fn = _ARRAY_RULES.get(n_outputs)
-    if fn is None:
-        fn = _ARRAY_RULES[n_outputs] = type(f"ArrayRule{n_outputs}", (ArrayRule,),
-                                            {"n_outputs": n_outputs, "name": "array_rule"})
-    return apply(fn, tensors, {"rule": rule, "static": static})
+    return apply(with_outputs(ArrayRule, n_outputs), tensors, {"rule": rule, "static": static})
 
 
 def rule_is_differentiated() -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 
-from ..autograd.function import Function, LinearFunction, apply
+from ..autograd.function import Function, LinearFunction, apply, with_outputs
 from ..backend import array_module
 from .checks import broadcast_error, to_tensor
 
@@ -458,7 +458,7 @@ def stack(tensors, axis: int = 0):
     return concat([unsqueeze(t, axis) for t in tensors], axis)
 
 
-class _Split(Function):
+class _Split(LinearFunction):
     """Consecutive pieces of ``x`` along ``axis`` (views); params ``axis``, ``sizes``.
 
     One primitive with an output per piece, rather than one slice each: the slices'
@@ -466,7 +466,7 @@ class _Split(Function):
     add those arrays up (for a transformer's fused q/k/v projection: three zero
     fills and two adds of the full array). Here the pieces' gradients are joined
     by one concatenation, and an unused piece contributes zeros of its own size.
-    Subclassed per piece count (``n_outputs`` is a class attribute).
+    Used through :func:`with_outputs`, one subclass per piece count.
     """
 
     name = "split"
@@ -487,25 +487,11 @@ class _Split(Function):
         return concat(grads, ctx.params["axis"])
 
     @staticmethod
-    def jvp(ctx, t):
-        return apply(ctx.fn, (t,), ctx.params)
-
-    @staticmethod
     def zeros_like_output(ctx, index):
         x = ctx.saved[0].data
         shape = list(x.shape)
         shape[ctx.params["axis"]] = ctx.params["sizes"][index]
         return array_module(x).zeros(tuple(shape), x.dtype)
-
-
-_SPLITS: dict = {}
-
-
-def _split_primitive(pieces: int):
-    fn = _SPLITS.get(pieces)
-    if fn is None:
-        fn = _SPLITS[pieces] = type(f"Split{pieces}", (_Split,), {"n_outputs": pieces, "name": "split"})
-    return fn
 
 
 def split(x, split_size_or_sections, axis: int = 0):
@@ -533,7 +519,7 @@ def split(x, split_size_or_sections, axis: int = 0):
             raise ValueError(f"split: sizes {sizes} do not add up to dimension {axis} of {x.shape}")
     if len(sizes) == 1:
         return (x,)
-    return apply(_split_primitive(len(sizes)), (x,), {"axis": axis, "sizes": tuple(sizes)})
+    return apply(with_outputs(_Split, len(sizes)), (x,), {"axis": axis, "sizes": tuple(sizes)})
 
 
 def chunk(x, chunks: int, axis: int = 0):

@@ -316,9 +316,8 @@ def _rows(x, batch_first, xp):
 
 
 def _time_major_tokens(lookup, batch_first):
-    """The looked-up indices of a folded embedding as one time-major row: ``(T*B,)``, and ``(T, B)``."""
-    tokens = lookup[0].T if batch_first else lookup[0]
-    return tokens.reshape(-1), tokens.shape
+    """The looked-up indices of a folded embedding, time-major: ``(T, B)``."""
+    return lookup[0].T if batch_first else lookup[0]
 
 
 def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup):
@@ -345,10 +344,10 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup
     else:
         # x is the embedding table: project its V rows; each step gathers its B rows
         # (cheaper than gathering all T*B rows into one 8 MB array first, then reading it).
-        tokens, (T, B) = _time_major_tokens(lookup, batch_first)
+        token_steps = _time_major_tokens(lookup, batch_first)
+        T, B = token_steps.shape
         table_proj = xp.matmul(x, w_gates)
         table_proj += biases[0].reshape(G, 1, H)
-        token_steps = tokens.reshape(T, B)
         X, copied, scratch = x, False, ()
 
         def step_input(t):
@@ -438,7 +437,7 @@ def _layer_backward(cell, p, tape, saved, needs, grads):
     # gradients; a one-hot GEMM does that faster than sorting or add.at).
     rows, d_rows = tape["rows"], dx_all.reshape(G, T * B, H)
     if lookup is not None:
-        tokens, _ = _time_major_tokens(lookup, batch_first)
+        tokens = _time_major_tokens(lookup, batch_first).reshape(-1)
         one_hot = (xp.arange(x.shape[0])[:, None] == tokens[None, :]).astype(w_hh.dtype)
         d_rows = xp.matmul(one_hot, d_rows)
     g_x = g_w_ih = g_w_hh = None
