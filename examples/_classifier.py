@@ -6,11 +6,10 @@ which ``examples/render_models_md.py`` copies into MODELS.md.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from dataclasses import asdict, fields
+
+from _report import save_and_report
 
 import ember
 from ember.models.classify import ClassifierConfig, train_classifier
@@ -42,12 +41,5 @@ def run(name: str, build, defaults: ClassifierConfig, datasets: tuple, argv=None
           flush=True)
     started = time.time()
     result = train_classifier(model, x, y, x_test, y_test, config, log=lambda s: print(s, flush=True))
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        ember.save(model.state_dict(), os.path.join(args.out, "model.safetensors"))
-    result.update(model=name, dataset=args.dataset, params=sum(p.size for p in model.parameters()),
-                  wall_seconds=round(time.time() - started, 1), cpu=platform.processor() or platform.machine(),
-                  cores=os.cpu_count(), config={**asdict(config), **{k: v for k, v in vars(args).items()
-                                                                     if k not in asdict(config)}})
-    print("RESULT " + json.dumps(result), flush=True)
-    return result
+    recorded = {**asdict(config), **{k: v for k, v in vars(args).items() if k not in asdict(config)}}
+    return save_and_report(model, result, args.out, started, model=name, dataset=args.dataset, config=recorded)

@@ -1,0 +1,28 @@
+"""The end every example shares: save the weights if asked, then print ``RESULT {...}`` (JSON).
+
+``examples/render_models_md.py`` copies the last ``RESULT`` line of each log into MODELS.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+
+import ember
+
+
+def save_and_report(trained, result: dict, out: str | None, started: float, **fields) -> dict:
+    """Save the ``trained`` model's weights to ``out/model.safetensors`` (if ``out``), add the run's facts, print RESULT.
+
+    ``fields`` (model name, dataset, config ...) go into the result before the machine facts.
+    """
+    if out:
+        os.makedirs(out, exist_ok=True)
+        ember.save(trained.state_dict(), os.path.join(out, "model.safetensors"))
+    config = fields.pop("config")
+    result.update(**fields, params=sum(p.size for p in trained.parameters()),
+                  wall_seconds=round(time.time() - started, 1), cpu=platform.processor() or platform.machine(),
+                  cores=os.cpu_count(), config=config)
+    print("RESULT " + json.dumps(result), flush=True)
+    return result
