@@ -222,14 +222,7 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
         ctx = _ForwardOnlyContext(fn, params) if forward_mode else None
     if not record:
         results = tuple(make(o, False, None, i) for i, o in enumerate(outs))
-        if forward_mode:
-            ctx.inputs = inputs
-            ctx.outputs = results
-            propagate_tangents(fn, ctx, inputs, results)
-        result = results[0] if fn.n_outputs == 1 else results
-        if _Trace.tracer is not None:
-            _Trace.tracer.record_kernel(fn, inputs, params, ctx, result)
-        return result
+        return _finish(fn, ctx, inputs, params, results, forward_mode)
 
     results = tuple(make(o, True, ctx, i) for i, o in enumerate(outs))
     edges = []
@@ -263,6 +256,12 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
     if forward_mode:
         # Forward-over-reverse needs the outputs' tangents at vjp time: keep them.
         ctx.out_strong = results
+    return _finish(fn, ctx, inputs, params, results, forward_mode)
+
+
+def _finish(fn, ctx, inputs, params, results, forward_mode):
+    """Push tangents through (forward mode), report to a running trace, return the result."""
+    if forward_mode:
         ctx.inputs = inputs
         ctx.outputs = results
         propagate_tangents(fn, ctx, inputs, results)
