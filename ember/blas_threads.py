@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import os
 
+#: The environment variables that size the BLAS library's threads, most specific first.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
 _controllers = None
 
 
 def _environment_thread_count() -> int:
-    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    for variable in BLAS_THREAD_VARIABLES:
         value = os.environ.get(variable, "").split(",")[0].strip()
         if value.isdigit() and int(value) > 0:
             return int(value)

@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from .blas_threads import BLAS_THREAD_VARIABLES
+
 _EXAMPLES = """\
 examples:
   ember train mlp --epochs 2 --out runs/mlp          # MNIST, prints test accuracy
@@ -25,7 +27,7 @@ def _blas_threads() -> str:
     try:
         from threadpoolctl import threadpool_info  # optional
     except ImportError:
-        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        for name in BLAS_THREAD_VARIABLES:
             if os.environ.get(name):
                 return f"{os.environ[name]} (from {name})"
         return f"library default (usually {os.cpu_count()}, one per core; set OMP_NUM_THREADS to change)"

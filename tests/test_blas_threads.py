@@ -33,6 +33,5 @@ def test_convolution_blocks_grow_with_the_blas_threads(monkeypatch):
     assert K.block_budget(K.GRADIENT_BLOCK_BYTES) == 4 * K.GRADIENT_BLOCK_BYTES
     x = np.zeros((64, 8, 12, 12), np.float32)
     geom = K.ConvGeometry((12, 12), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)), 1, (12, 12))
-    per_image = K.Unfolder(x, geom).bytes_per_image
-    blocks = K.Unfolder(x, geom).blocks()
-    assert blocks[0] == (0, min(64, 4 * K.COLUMN_BLOCK_BYTES // per_image))
+    unfolder = K.Unfolder(x, geom)
+    assert unfolder.blocks()[0] == (0, min(64, 4 * K.COLUMN_BLOCK_BYTES // unfolder.bytes_per_image))

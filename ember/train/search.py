@@ -36,6 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..blas_threads import BLAS_THREAD_VARIABLES
+
 __all__ = ["Distribution", "LogUniform", "Uniform", "IntUniform", "Choice", "sample_params", "Trial",
            "SearchResult", "random_search"]
 
@@ -297,9 +299,8 @@ def _worker_trial(build_fn, index, params, seed, settings) -> Trial:
 @contextlib.contextmanager
 def _blas_threads(count: int):
     """Limit the BLAS threads of processes started inside the block (two jobs on two cores, not four)."""
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {name: os.environ.get(name) for name in names}
-    for name in names:
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    for name in BLAS_THREAD_VARIABLES:
         os.environ[name] = str(count)
     try:
         yield
