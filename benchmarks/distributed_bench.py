@@ -87,7 +87,7 @@ def worker(args) -> None:
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
             cpu_times.append(cpu)
-    params = sum(p.size for p in net.parameters())
+    params = sum(p.numel() for p in net.parameters())
     buffer = np.ones(params, dtype=np.float32)
     reduce_times = []
     for i in range(args.warmup + args.steps):

@@ -81,6 +81,20 @@ def to_device(array, device: str):
         return cp.asarray(array)
 
 
+_PYTHON_TYPES = {float: numpy.float64, int: numpy.int64, bool: numpy.bool_, complex: numpy.complex128}
+
+
+def resolve_dtype(dtype) -> numpy.dtype:
+    """A dtype from any of PyTorch's and NumPy's spellings: ``ember.float32``, ``"float32"``,
+    ``numpy.float32``, and the Python types (``float`` is float64, ``int`` int64, as in PyTorch)."""
+    if dtype in _PYTHON_TYPES:
+        return numpy.dtype(_PYTHON_TYPES[dtype])
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; expected e.g. ember.float32 or 'int64'") from None
+
+
 def default_dtype() -> numpy.dtype:
     """The floating dtype given to new tensors made from Python floats (float32 unless changed)."""
     return _default_float

@@ -1,6 +1,7 @@
 """Functions that make new tensors: from data, constants, ranges and random draws."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import backend
@@ -55,7 +56,7 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cp
                 source = source.astype(dtype)
             copied = apply(Copy, (source,), {})
         copied = copied.to(device) if device != copied.device else copied
-        return _finish(copied.data, requires_grad)
+        return _finish(copied._data, requires_grad)
     array = _to_array(data, dtype, backend.module_for_device(device))
     array = backend.to_device(array.copy(), device)
     return _finish(array, requires_grad)
@@ -90,25 +91,99 @@ def empty(*shape, dtype=None, device: str = "cpu") -> Tensor:
     return _finish(xp.empty(_shape(shape), dtype=_float(dtype)), False)
 
 
-def arange(start, stop=None, step=1, dtype=None, device: str = "cpu") -> Tensor:
-    """Evenly spaced values in ``[start, stop)``; integers give int64, floats the default float."""
+def arange(start, stop=None, step=1, *, dtype=None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; integers give int64, floats the default float.
+
+    Floating values are ``start + i * step`` computed in float64 and then rounded
+    to ``dtype`` (as PyTorch does), so a float32 range does not drift the way an
+    accumulated float32 step would.
+
+    Example:
+        >>> import ember
+        >>> ember.arange(0, 1, 0.25).tolist()
+        [0.0, 0.25, 0.5, 0.75]
+    """
     xp = backend.module_for_device(device)
     if stop is None:
         start, stop = 0, start
+    start, stop, step = (v.item() if isinstance(v, Tensor) else v for v in (start, stop, step))
     if step == 0:
         raise ValueError("arange: step must not be zero")
+    if (stop - start) * step < 0:
+        raise ValueError(f"arange: the range [{start}, {stop}) is inconsistent with the sign of step {step}")
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, stop, step))
         dtype = "int64" if is_int else backend.default_dtype()
-    return _finish(xp.arange(start, stop, step, dtype=dtype), False)
+    dt = backend.numpy_module().dtype(dtype)
+    if dt.kind in "fc":
+        length = max(math.ceil((stop - start) / step), 0)
+        values = (start + step * xp.arange(length, dtype=xp.float64)).astype(dt)
+    else:
+        values = xp.arange(start, stop, step, dtype=dt)
+    return _finish(values, requires_grad)
 
 
-def linspace(start: float, stop: float, num: int, dtype=None, device: str = "cpu") -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
-    if num < 0:
-        raise ValueError(f"linspace: num must be non-negative, got {num}")
+def _steps(op: str, steps) -> int:
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"{op}: number of steps must be non-negative, got {steps}")
+    return steps
+
+
+def _linear_points(xp, start, end, steps: int, dtype):
+    """``steps`` points from ``start`` to ``end``, rounded to ``dtype`` as PyTorch rounds them.
+
+    Floating dtypes get NumPy's linspace (within an ulp of PyTorch's). For integer
+    dtypes PyTorch first converts the end points to the dtype, steps in float64
+    (the first half forward from ``start``, the second half back from ``end``, so
+    both ends are exact) and truncates each point towards zero:
+    ``linspace(0, 10, 4, dtype=int64)`` is ``[0, 3, 6, 10]``.
+    """
+    if dtype.kind in "fc":
+        return xp.linspace(start, end, steps, dtype=dtype)
+    start, end = int(start), int(end)
+    if steps == 1:
+        return xp.full((1,), start, dtype=dtype)
+    step = (end - start) / max(steps - 1, 1)
+    index = xp.arange(steps, dtype=xp.float64)
+    points = xp.where(index < steps // 2, start + step * index, end - step * (steps - 1 - index))
+    return xp.trunc(points).astype(dtype)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype=None, device: str = "cpu",
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (PyTorch's rounding for ints).
+
+    Example:
+        >>> import ember
+        >>> ember.linspace(0, 10, 4, dtype="int64").tolist()
+        [0, 3, 6, 10]
+    """
+    steps = _steps("linspace", steps)
     xp = backend.module_for_device(device)
-    return _finish(xp.linspace(start, stop, num, dtype=_float(dtype)), False)
+    return _finish(_linear_points(xp, start, end, steps, _float(dtype)), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype=None, device: str = "cpu",
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` values ``base ** t`` for ``t`` evenly spaced from ``start`` to ``end`` inclusive.
+
+    Integer dtypes convert ``start`` and ``end`` first and truncate each power,
+    as PyTorch does: ``logspace(0, 2, 5, dtype=int64)`` is ``[1, 3, 10, 31, 100]``.
+
+    Example:
+        >>> from ember.creation import logspace
+        >>> logspace(0, 2, 3).tolist()
+        [1.0, 10.0, 100.0]
+    """
+    steps = _steps("logspace", steps)
+    xp = backend.module_for_device(device)
+    dt = _float(dtype)
+    if dt.kind not in "fc":
+        start, end = int(start), int(end)
+    exponents = _linear_points(xp, start, end, steps, xp.dtype(xp.float64))
+    powers = xp.power(float(base), exponents)
+    return _finish(powers.astype(dt) if dt.kind in "fc" else xp.trunc(powers).astype(dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device: str = "cpu") -> Tensor:
@@ -119,19 +194,19 @@ def eye(n: int, m: int | None = None, dtype=None, device: str = "cpu") -> Tensor
 
 def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     return _finish(xp.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
 
 
 def ones_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     return _finish(xp.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
 
 
 def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere, with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     return _finish(xp.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
 
 

@@ -1,7 +1,9 @@
 """``Tensor``: an array from the backend plus what autograd needs to know about it.
 
-A tensor holds ``data`` (a NumPy or CuPy array), ``grad``, ``requires_grad`` and,
+A tensor holds ``_data`` (a NumPy or CuPy array), ``grad``, ``requires_grad`` and,
 when an op produced it while recording, the ``node`` of the tape that made it.
+As in PyTorch, the public ``.data`` is a detached Tensor sharing that memory and
+``.numpy()`` is the array; Ember's own ops read ``_data`` directly.
 Its methods are thin: each one calls an op from ``ember.ops``.
 """
 from __future__ import annotations
@@ -17,6 +19,13 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
+from .ops import sampling as SP
+from .ops import special as S
+from .ops import scan as SC
+from .ops import shift as SH
+from .ops import sorting as SO
+from .ops import triangular as TR
+from .size import Size
 
 
 class Tensor:
@@ -31,7 +40,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "node", "out_index", "_version", "_hooks",
+    __slots__ = ("_data", "_grad", "requires_grad", "node", "out_index", "_version", "_hooks",
                  "_tangent", "__weakref__")
 
     # NumPy must defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
@@ -39,9 +48,9 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         array = _to_array(data, dtype)
-        self.data = array
+        self._data = array
         self._grad = None
         self.node = None
         self.out_index = 0
@@ -56,7 +65,7 @@ class Tensor:
     def _make(cls, data, requires_grad: bool, node, index: int) -> "Tensor":
         """Wrap an array without any checks (the ops' fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t._grad = None
         t.requires_grad = requires_grad
         t.node = node
@@ -67,6 +76,20 @@ class Tensor:
         return t
 
     @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a detached Tensor sharing its memory (PyTorch's ``.data``).
+
+        Assigning ``t.data = other`` replaces the values in place of the history-free
+        kind PyTorch allows (shape and dtype may change; autograd is not told).
+        """
+        return Tensor._make(self._data, False, None, 0)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+        self._version += 1
+
+    @property
     def grad(self) -> "Tensor | None":
         """The accumulated gradient of a leaf (or of a non-leaf after ``retain_grad()``)."""
         return self._grad
@@ -75,8 +98,8 @@ class Tensor:
     def grad(self, value: "Tensor | None") -> None:
         if value is not None and not isinstance(value, Tensor):
             raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
-        if value is not None and value.shape != self.data.shape:
-            raise ValueError(f"grad: shape {value.shape} does not match tensor shape {self.data.shape}")
+        if value is not None and value.shape != self._data.shape:
+            raise ValueError(f"grad: shape {value.shape} does not match tensor shape {self._data.shape}")
         self._grad = value
         if _Trace.tracer is not None:
             _Trace.tracer.record_grad_assignment(self, value)
@@ -85,27 +108,33 @@ class Tensor:
     @property
     def shape(self) -> tuple:
         """The tensor's dimensions."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
-    @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self.data.size
+    def size(self, dim: int | None = None):
+        """The shape as an ``ember.Size`` (a tuple), or the length of dimension ``dim``.
+
+        Example:
+            >>> ember.zeros(2, 3).size(), ember.zeros(2, 3).size(-1)
+            (ember.Size([2, 3]), 3)
+        """
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[M._axis("size", dim, self._data.ndim)]
 
     @property
     def dtype(self):
         """The element type (a NumPy dtype)."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
         """``'cpu'`` or ``'cuda:N'``."""
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -119,16 +148,49 @@ class Tensor:
 
     def dim(self) -> int:
         """The number of dimensions (PyTorch spelling)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        """The number of elements (PyTorch spelling)."""
-        return self.data.size
+        """The number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    def ndimension(self) -> int:
+        """The number of dimensions (PyTorch's older spelling of :meth:`dim`)."""
+        return self._data.ndim
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements are laid out row-major without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """This tensor if it is contiguous, else a row-major copy (differentiable)."""
+        return self if self._data.flags.c_contiguous else apply(M.Copy, (self,), {})
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the data lives on a GPU."""
+        return self.device != "cpu"
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements."""
+        return self._data.nbytes
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
@@ -138,16 +200,16 @@ class Tensor:
         """The data as a NumPy array (shared, not copied, on the CPU)."""
         if _Trace.tracer is not None:
             _Trace.tracer.check_read(self, "numpy")
-        data = self.data
+        data = self._data
         return data if backend.device_of(data) == "cpu" else data.get()
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         if _Trace.tracer is not None:
             _Trace.tracer.check_read(self, "item")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
         """The data as (nested) Python lists."""
@@ -178,28 +240,28 @@ class Tensor:
     def __bool__(self) -> bool:
         if _Trace.tracer is not None:
             _Trace.tracer.check_read(self, "bool")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         if _Trace.tracer is not None:
             _Trace.tracer.check_read(self, "index")
-        return int(self.data)
+        return int(self._data)
 
     def __repr__(self) -> str:
         body = backend.numpy_module().array2string(
             self.numpy(), separator=", ", prefix="tensor(", precision=4
         )
         extras = []
-        if self.data.dtype not in (backend.default_dtype(),) and self.data.dtype.kind == "f":
-            extras.append(f"dtype={self.data.dtype}")
-        elif self.data.dtype.kind in "iub" and self.data.size == 0:
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (backend.default_dtype(),) and self._data.dtype.kind == "f":
+            extras.append(f"dtype={self._data.dtype}")
+        elif self._data.dtype.kind in "iub" and self._data.size == 0:
+            extras.append(f"dtype={self._data.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self.node is not None:
@@ -223,12 +285,12 @@ class Tensor:
                 differentiated again (for Hessian-vector products and the like).
         """
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: gradient can be implicitly created only for one-element outputs; "
                     f"this tensor has shape {self.shape}, so pass gradient= of that shape"
                 )
-            gradient = Tensor._make(backend.array_module(self.data).ones_like(self.data), False, None, 0)
+            gradient = Tensor._make(backend.array_module(self._data).ones_like(self._data), False, None, 0)
         else:
             gradient = as_tensor(gradient)
             if gradient.shape != self.shape:
@@ -239,7 +301,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing the data but cut from the graph (no gradient flows through it)."""
-        return Tensor._make(self.data, False, None, 0)
+        return Tensor._make(self._data, False, None, 0)
 
     def detach_(self) -> "Tensor":
         """Cut this tensor from the graph in place, making it a leaf."""
@@ -254,9 +316,9 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad_: cannot turn off gradients of a non-leaf tensor; use .detach()"
             )
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
-                f"requires_grad_: only floating-point tensors can require gradients, got {self.data.dtype}"
+                f"requires_grad_: only floating-point tensors can require gradients, got {self._data.dtype}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -317,6 +379,30 @@ class Tensor:
         base, exponent = E.binary_operands("pow", other, self)
         return E.pow(base, exponent)
 
+    def __mod__(self, other):
+        return E.remainder(self, other)
+
+    def __rmod__(self, other):
+        return E.remainder(other, self)
+
+    def __floordiv__(self, other):
+        return E.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return E.floor_divide(other, self)
+
+    def __lshift__(self, other):
+        return E.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return E.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return E.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return E.bitwise_right_shift(other, self)
+
     def __matmul__(self, other):
         return L.matmul(self, other)
 
@@ -360,28 +446,83 @@ class Tensor:
     def __xor__(self, other):
         return E.compare("logical_xor" if self.dtype.kind == "b" else "bitwise_xor", self, other)
 
+    def __rand__(self, other):
+        return Tensor.__and__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other & self
+
+    def __ror__(self, other):
+        return Tensor.__or__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other | self
+
+    def __rxor__(self, other):
+        return Tensor.__xor__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other ^ self
+
+    def __format__(self, spec: str) -> str:
+        # A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch.
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __invert__(self):
         return apply(E.UnaryNonDiff, (self,), {"op": "logical_not" if self.dtype.kind == "b" else "invert"})
 
     def isfinite(self) -> "Tensor":
         """Elementwise: not inf and not NaN."""
-        return apply(E.UnaryNonDiff, (self,), {"op": "isfinite"})
+        return E.isfinite(self)
 
     def isnan(self) -> "Tensor":
         """Elementwise NaN test."""
-        return apply(E.UnaryNonDiff, (self,), {"op": "isnan"})
+        return E.isnan(self)
 
     def isinf(self) -> "Tensor":
         """Elementwise infinity test."""
-        return apply(E.UnaryNonDiff, (self,), {"op": "isinf"})
+        return E.isinf(self)
 
-    def any(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Whether any element (along ``axis``) is true."""
-        return Tensor._make(self.data.any(axis=axis, keepdims=keepdims), False, None, 0)
+    def logical_and(self, other):
+        """Elementwise logical and."""
+        return E.logical_and(self, other)
 
-    def all(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Whether every element (along ``axis``) is true."""
-        return Tensor._make(self.data.all(axis=axis, keepdims=keepdims), False, None, 0)
+    def logical_or(self, other):
+        """Elementwise logical or."""
+        return E.logical_or(self, other)
+
+    def logical_xor(self, other):
+        """Elementwise logical xor."""
+        return E.logical_xor(self, other)
+
+    def logical_not(self):
+        """Elementwise logical not."""
+        return E.logical_not(self)
+
+    def bitwise_and(self, other):
+        """Elementwise bitwise and (integers and bools)."""
+        return E.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        """Elementwise bitwise or (integers and bools)."""
+        return E.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        """Elementwise bitwise xor (integers and bools)."""
+        return E.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        """Elementwise bitwise not (integers and bools)."""
+        return E.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        """Elementwise ``self << other``."""
+        return E.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        """Elementwise ``self >> other``."""
+        return E.bitwise_right_shift(self, other)
+
+    def any(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """Whether any element (along ``dim``) is true."""
+        return R.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def all(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """Whether every element (along ``dim``) is true."""
+        return R.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------ elementwise math
     def exp(self):
@@ -424,15 +565,220 @@ class Tensor:
         """Elementwise absolute value."""
         return E.abs(self)
 
+    absolute = abs
+
+    def tan(self):
+        """Elementwise tangent."""
+        return E.tan(self)
+
+    def asin(self):
+        """Elementwise inverse sine."""
+        return E.asin(self)
+
+    def acos(self):
+        """Elementwise inverse cosine."""
+        return E.acos(self)
+
+    def atan(self):
+        """Elementwise inverse tangent."""
+        return E.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def sinh(self):
+        """Elementwise hyperbolic sine."""
+        return E.sinh(self)
+
+    def cosh(self):
+        """Elementwise hyperbolic cosine."""
+        return E.cosh(self)
+
+    def asinh(self):
+        """Elementwise inverse hyperbolic sine."""
+        return E.asinh(self)
+
+    def acosh(self):
+        """Elementwise inverse hyperbolic cosine."""
+        return E.acosh(self)
+
+    def atanh(self):
+        """Elementwise inverse hyperbolic tangent."""
+        return E.atanh(self)
+
+    def log2(self):
+        """Elementwise base-2 logarithm."""
+        return E.log2(self)
+
+    def log10(self):
+        """Elementwise base-10 logarithm."""
+        return E.log10(self)
+
+    def exp2(self):
+        """Elementwise ``2 ** x``."""
+        return E.exp2(self)
+
+    def expm1(self):
+        """Elementwise ``exp(x) - 1``, accurate near 0."""
+        return E.expm1(self)
+
+    def rsqrt(self):
+        """Elementwise ``1 / sqrt(x)``."""
+        return E.rsqrt(self)
+
+    def reciprocal(self):
+        """Elementwise ``1 / x``."""
+        return E.reciprocal(self)
+
+    def square(self):
+        """Elementwise ``x * x``."""
+        return E.square(self)
+
+    def floor(self):
+        """Round down (zero gradient)."""
+        return E.floor(self)
+
+    def ceil(self):
+        """Round up (zero gradient)."""
+        return E.ceil(self)
+
+    def trunc(self):
+        """Round toward zero (zero gradient)."""
+        return E.trunc(self)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0):
+        """Round half to even, at ``decimals`` places (zero gradient)."""
+        return E.round(self, decimals)
+
+    def frac(self):
+        """``x - trunc(x)`` (gradient 1)."""
+        return E.frac(self)
+
+    def erf(self):
+        """The error function."""
+        return S.erf(self)
+
+    def erfc(self):
+        """``1 - erf(x)``, accurate in the tail."""
+        return S.erfc(self)
+
+    def erfinv(self):
+        """The inverse error function."""
+        return S.erfinv(self)
+
+    def atan2(self, other):
+        """Elementwise ``atan(self / other)`` in the right quadrant."""
+        return E.atan2(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        """Elementwise ``sqrt(self**2 + other**2)``."""
+        return E.hypot(self, other)
+
+    def logaddexp(self, other):
+        """Elementwise ``log(exp(self) + exp(other))``, computed stably."""
+        return E.logaddexp(self, other)
+
+    def xlogy(self, other):
+        """``self * log(other)``, 0 where ``self`` is 0."""
+        return E.xlogy(self, other)
+
     def sign(self):
         """Elementwise sign."""
         return E.sign(self)
 
-    def clip(self, low=None, high=None):
-        """Clamp into ``[low, high]``."""
-        return E.clip(self, low, high)
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Clamp into ``[min, max]`` (either may be None or a tensor)."""
+        return E.clip(self, min, max)
 
-    clamp = clip
+    clip = clamp
+
+    def clamp_min(self, min):  # noqa: A002
+        """``max(self, min)`` elementwise."""
+        return E.clip(self, min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        """``min(self, max)`` elementwise."""
+        return E.clip(self, None, max)
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``."""
+        return E.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``."""
+        return E.sub(self, other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        """``self * other``."""
+        return E.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``; ``rounding_mode`` ``"trunc"`` or ``"floor"`` rounds the quotient."""
+        return E.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def neg(self):
+        """``-self``."""
+        return E.neg(self)
+
+    negative = neg
+
+    def remainder(self, other):
+        """Python's ``%``: the remainder has the sign of the divisor."""
+        return E.remainder(self, other)
+
+    def fmod(self, other):
+        """C's ``fmod``: the remainder has the sign of the dividend."""
+        return E.fmod(self, other)
+
+    def floor_divide(self, other):
+        """``floor(self / other)``."""
+        return E.floor_divide(self, other)
+
+    def eq(self, other):
+        """Elementwise ``==``."""
+        return E.compare("equal", self, other)
+
+    def ne(self, other):
+        """Elementwise ``!=``."""
+        return E.compare("not_equal", self, other)
+
+    def lt(self, other):
+        """Elementwise ``<``."""
+        return E.compare("less", self, other)
+
+    def le(self, other):
+        """Elementwise ``<=``."""
+        return E.compare("less_equal", self, other)
+
+    def gt(self, other):
+        """Elementwise ``>``."""
+        return E.compare("greater", self, other)
+
+    def ge(self, other):
+        """Elementwise ``>=``."""
+        return E.compare("greater_equal", self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def equal(self, other) -> bool:
+        """True when ``other`` has the same shape and the same elements."""
+        other = as_tensor(other)
+        return self.shape == other.shape and bool((self._data == other._data).all())
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """Whether all elements are close (``|a - b| <= atol + rtol * |b|``)."""
+        xp = backend.array_module(self._data)
+        return bool(xp.allclose(self._data, as_tensor(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def pow(self, exponent):
         """``self ** exponent``."""
@@ -450,77 +796,208 @@ class Tensor:
         """Replace elements where ``mask`` is true by ``value``."""
         return M.masked_fill(self, mask, value)
 
+    def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other``."""
+        return E.where(condition, self, other)
+
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)``."""
+        return E.lerp(self, end, weight)
+
     # ------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims: bool = False):
-        """Sum over ``axis``."""
-        return R.sum(self, axis, keepdims)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        """Sum over ``dim`` (an int, a tuple, or None for all)."""
+        return R.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False):
-        """Mean over ``axis``."""
-        return R.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        """Mean over ``dim``."""
+        return R.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
-        """Maximum over ``axis``."""
-        return R.max(self, axis, keepdims)
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """The maximum; with ``dim``, a named tuple ``(values, indices)``; with a tensor, the
+        elementwise maximum (see :func:`ember.max`)."""
+        return R.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False):
-        """Minimum over ``axis``."""
-        return R.min(self, axis, keepdims)
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """The minimum; with ``dim``, a named tuple ``(values, indices)`` (see :func:`ember.min`)."""
+        return R.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis=None, keepdims: bool = False):
-        """Product over ``axis``."""
-        return R.prod(self, axis, keepdims)
+    def amax(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None):
+        """Maximum over ``dim`` (several dims allowed); ties share the gradient."""
+        return R.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims: bool = False, correction: int = 1):
-        """Variance over ``axis`` (unbiased by default)."""
-        return R.var(self, axis, keepdims, correction)
+    def amin(self, dim=(), keepdim: bool = False, *, axis=None, keepdims=None):
+        """Minimum over ``dim`` (several dims allowed); ties share the gradient."""
+        return R.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def std(self, axis=None, keepdims: bool = False, correction: int = 1):
-        """Standard deviation over ``axis`` (unbiased by default)."""
-        return R.std(self, axis, keepdims, correction)
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        """Product over ``dim``."""
+        return R.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, axis=None, keepdims: bool = False):
-        """Stable ``log(sum(exp(x)))`` over ``axis``."""
-        return R.logsumexp(self, axis, keepdims)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+            keepdims=None):
+        """Variance over ``dim`` (Bessel-corrected by default)."""
+        return R.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None, keepdims: bool = False):
-        """Index of the maximum along ``axis``."""
-        return R.argmax(self, axis, keepdims)
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+            keepdims=None):
+        """Standard deviation over ``dim`` (Bessel-corrected by default)."""
+        return R.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims: bool = False):
-        """Index of the minimum along ``axis``."""
-        return R.argmin(self, axis, keepdims)
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Stable ``log(sum(exp(x)))`` over ``dim``."""
+        return R.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def cumsum(self, axis: int):
-        """Cumulative sum along ``axis``."""
-        return R.cumsum(self, axis)
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Index of the maximum along ``dim`` (of the flattened tensor when None)."""
+        return R.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Index of the minimum along ``dim`` (of the flattened tensor when None)."""
+        return R.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        """Cumulative sum along ``dim``."""
+        return R.cumsum(self, dim, dtype=dtype, axis=axis)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        """Vector p-norm over ``dim`` (see :func:`ember.norm`)."""
+        return R.norm(self, p, dim, keepdim, dtype)
+
+    def count_nonzero(self, dim=None):
+        """Number of non-zero elements along ``dim``."""
+        return R.count_nonzero(self, dim)
+
+    # ------------------------------------------------------------ sorting, scans, triangles
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim`` (see :func:`ember.sort`)."""
+        return SO.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """The indices that sort along ``dim``."""
+        return SO.argsort(self, dim, descending, stable)
+
+    def msort(self):
+        """Sorted along the first dimension."""
+        return SO.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """The ``k`` largest (or smallest) ``(values, indices)`` along ``dim``."""
+        return SO.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """The ``k``-th smallest ``(values, indices)`` along ``dim``."""
+        return SO.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim=None, keepdim: bool = False):
+        """The lower median; with ``dim``, ``(values, indices)``."""
+        return SO.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        """:meth:`median` ignoring NaN."""
+        return SO.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """The most frequent ``(values, indices)`` along ``dim``."""
+        return SO.mode(self, dim, keepdim)
+
+    def cumprod(self, dim: int, *, dtype=None):
+        """Cumulative product along ``dim``."""
+        return SC.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim: int):
+        """Running maxima ``(values, indices)`` along ``dim``."""
+        return SC.cummax(self, dim)
+
+    def cummin(self, dim: int):
+        """Running minima ``(values, indices)`` along ``dim``."""
+        return SC.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int):
+        """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
+        return SC.logcumsumexp(self, dim)
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle (the rest zeroed)."""
+        return TR.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle (the rest zeroed)."""
+        return TR.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0):
+        """A 1-D tensor's diagonal matrix, or a matrix's diagonal."""
+        return TR.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """The diagonal over dimensions ``dim1`` and ``dim2``."""
+        return TR.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        """Matrices with the last dimension on their diagonal."""
+        return TR.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        """The sum of a matrix's diagonal."""
+        return TR.trace(self)
+
+    def roll(self, shifts, dims=None):
+        """Shift elements cyclically along ``dims`` (flattened when None)."""
+        return SH.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotate by 90 degrees ``k`` times in the plane of ``dims``."""
+        return SH.rot90(self, k, dims)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """Sample category indices from rows of weights."""
+        return SP.multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        """0/1 samples with the probabilities in ``self`` (or ``p``)."""
+        return SP.bernoulli(self, p, generator=generator)
 
     # ------------------------------------------------------------ movement
     def reshape(self, *shape):
-        """Same elements, new shape."""
+        """Same elements, new shape (a view when the layout allows, else a copy)."""
         return M.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape):
+        """Same elements, new shape, sharing memory; raises RuntimeError when the layout
+        cannot express it (call ``.contiguous()`` first, or use :meth:`reshape`)."""
+        return M.view(self, *shape)
 
     def view_as(self, other: "Tensor"):
-        """Reshape to ``other``'s shape."""
+        """:meth:`view` to ``other``'s shape."""
+        return M.view(self, other.shape)
+
+    def reshape_as(self, other: "Tensor"):
+        """:meth:`reshape` to ``other``'s shape."""
         return M.reshape(self, other.shape)
 
-    def transpose(self, *axes):
-        """Permute dimensions; with two integers, swap those two (PyTorch's rule)."""
-        if len(axes) == 2 and all(isinstance(a, int) for a in axes):
-            return M.swapaxes(self, *axes)
-        if not axes:
-            return M.transpose(self)
-        return M.transpose(self, M._shape_args(axes))
+    def transpose(self, dim0: int, dim1: int):
+        """Swap dimensions ``dim0`` and ``dim1``."""
+        return M.transpose(self, dim0, dim1)
 
-    def permute(self, *axes):
-        """Permute dimensions into the given order."""
-        return M.permute(self, *axes)
+    def permute(self, *dims):
+        """Reorder the dimensions (``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``)."""
+        return M.permute(self, *dims)
 
-    def swapaxes(self, axis1: int, axis2: int):
-        """Exchange two dimensions."""
-        return M.swapaxes(self, axis1, axis2)
+    def swapaxes(self, axis0: int, axis1: int):
+        """Exchange two dimensions (alias of :meth:`transpose`)."""
+        return M.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        """Move dimension(s) to new position(s)."""
+        return M.movedim(self, source, destination)
+
+    def t(self):
+        """The transpose of a matrix (a 0-D or 1-D tensor is returned as is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}")
+        return M.transpose(self, 0, 1) if self.ndim == 2 else self
 
     @property
     def T(self):
@@ -530,59 +1007,81 @@ class Tensor:
     @property
     def mT(self):
         """The last two dimensions swapped (batched matrix transpose)."""
-        return M.swapaxes(self, -1, -2)
+        return M.transpose(self, -1, -2)
 
-    def expand(self, *shape):
-        """Broadcast to ``shape`` (-1 keeps a dimension)."""
-        return M.expand(self, *shape)
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (-1 keeps a dimension)."""
+        return M.expand(self, *sizes)
+
+    def expand_as(self, other: "Tensor"):
+        """Broadcast to ``other``'s shape."""
+        return M.expand(self, other.shape)
 
     def broadcast_to(self, shape):
         """Broadcast to ``shape``."""
         return M.broadcast_to(self, shape)
 
-    def squeeze(self, axis=None):
-        """Drop dimensions of size 1."""
-        return M.squeeze(self, axis)
+    def squeeze(self, dim=None, *, axis=None):
+        """Drop dimensions of size 1 (all, or those in ``dim`` that have size 1)."""
+        return M.squeeze(self, dim, axis=axis)
 
-    def unsqueeze(self, axis: int):
-        """Insert a dimension of size 1."""
-        return M.unsqueeze(self, axis)
+    def unsqueeze(self, dim: int = None, *, axis=None):
+        """Insert a dimension of size 1 at ``dim``."""
+        return M.unsqueeze(self, dim, axis=axis)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        """Merge dimensions into one."""
+        """Merge dimensions ``start_dim..end_dim`` into one."""
         return M.flatten(self, start_dim, end_dim)
 
-    def flip(self, axis=None):
-        """Reverse along ``axis``."""
-        return M.flip(self, axis)
+    def unflatten(self, dim: int, sizes):
+        """Split dimension ``dim`` into ``sizes``."""
+        return M.unflatten(self, dim, sizes)
 
-    def repeat(self, repeats, axis=None):
-        """Repeat elements (NumPy's ``repeat``)."""
-        return M.repeat(self, repeats, axis)
+    def narrow(self, dim: int, start: int, length: int):
+        """The slice ``start:start+length`` of dimension ``dim``."""
+        return M.narrow(self, dim, start, length)
 
-    def tile(self, reps):
-        """Repeat the whole tensor (NumPy's ``tile``)."""
-        return M.tile(self, reps)
+    def unbind(self, dim: int = 0):
+        """The slices along ``dim`` as a tuple."""
+        return M.unbind(self, dim)
 
-    def split(self, split_size_or_sections, axis: int = 0):
-        """Split into pieces along ``axis``."""
-        return M.split(self, split_size_or_sections, axis)
+    def flip(self, *dims, axis=None):
+        """Reverse along ``dims`` (``x.flip(0, 1)`` or ``x.flip((0, 1))``)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        return M.flip(self, tuple(dims) if dims else None, axis=axis)
 
-    def chunk(self, chunks: int, axis: int = 0):
-        """Split into ``chunks`` pieces along ``axis``."""
-        return M.chunk(self, chunks, axis)
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dimension ``i`` (PyTorch's ``repeat``)."""
+        return M.repeat(self, *sizes)
 
-    def gather(self, axis: int, index):
-        """Pick elements along ``axis`` by ``index`` (PyTorch's ``gather``)."""
-        return M.gather(self, axis, index)
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Repeat each element ``repeats`` times along ``dim`` (NumPy's ``repeat``)."""
+        return M.repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def scatter_add(self, axis: int, index, src):
-        """Add ``src`` at ``index`` along ``axis`` (out of place)."""
-        return M.scatter_add(self, axis, index, src)
+    def tile(self, *dims):
+        """Repeat the whole tensor along each dimension (missing leading entries are 1)."""
+        return M.tile(self, M._shape_args(dims))
 
-    def index_select(self, axis: int, index):
-        """Select entries along ``axis``."""
-        return M.index_select(self, axis, index)
+    def split(self, split_size, dim: int = 0):
+        """Split into pieces of ``split_size`` (or of the listed sizes) along ``dim``."""
+        return M.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """Split into ``chunks`` nearly equal pieces along ``dim``."""
+        return M.chunk(self, chunks, dim)
+
+    def gather(self, dim: int, index):
+        """Pick elements along ``dim`` by ``index`` (PyTorch's ``gather``)."""
+        return M.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index, src):
+        """Add ``src`` at ``index`` along ``dim`` (out of place)."""
+        return M.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index):
+        """Select entries along ``dim``."""
+        return M.index_select(self, dim, index)
 
     def __getitem__(self, index):
         return M.getitem(self, index)
@@ -591,29 +1090,86 @@ class Tensor:
         """Matrix product."""
         return L.matmul(self, other)
 
+    def mm(self, other):
+        """Product of two matrices."""
+        return L.mm(self, other)
+
+    def bmm(self, other):
+        """Batched product of (B, n, m) and (B, m, p) tensors."""
+        return L.bmm(self, other)
+
+    def mv(self, vec):
+        """Matrix-vector product."""
+        return L.mv(self, vec)
+
+    def dot(self, other):
+        """Inner product of two 1-D tensors."""
+        return L.dot(self, other)
+
+    def outer(self, other):
+        """Outer product of two 1-D tensors."""
+        return L.outer(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)``."""
+        return L.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     # ------------------------------------------------------------ dtype and device
     def astype(self, dtype) -> "Tensor":
-        """This tensor converted to ``dtype`` (differentiable between float types)."""
+        """This tensor converted to ``dtype`` (NumPy's spelling of ``.to(dtype)``)."""
         dtype = backend.numpy_module().dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         return apply(E.Cast, (self,), {"dtype": dtype})
 
-    def to(self, target) -> "Tensor":
-        """Convert to a dtype (``'float64'``, ``ember.float64``) or move to a device (``'cuda'``)."""
-        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
-            from .ops.device import to_device
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+           memory_format=None) -> "Tensor":
+        """Convert to a dtype and/or move to a device, as PyTorch's ``to``.
 
-            return to_device(self, target)
-        return self.astype(target)
+        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the
+        keywords. Devices are ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or an :class:`ember.device`.
+        """
+        from .device import as_device_or_none
+
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif as_device_or_none(arg) is not None:
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None:
+            target = str(as_device_or_none(device))
+            if target != result.device and not (target == "cuda" and result.device.startswith("cuda")):
+                from .ops.device import to_device
+
+                result = to_device(result, target)
+        if dtype is not None:
+            result = result.astype(backend.resolve_dtype(dtype))
+        if copy and result is self:
+            result = self.clone()
+        return result
+
+    def type(self, dtype=None):
+        """With no argument, the type name (``'ember.FloatTensor'``); otherwise ``to(dtype)``."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self._data.dtype.name, f"ember.{self._data.dtype.name}")
+        if isinstance(dtype, str) and dtype in _TYPE_NAMES.values():
+            dtype = next(name for name, label in _TYPE_NAMES.items() if label == dtype)
+        return self.astype(backend.resolve_dtype(dtype))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """Converted to ``other``'s dtype."""
+        return self.astype(other.dtype)
 
     def cpu(self) -> "Tensor":
         """This tensor on the CPU."""
         return self.to("cpu")
 
-    def cuda(self) -> "Tensor":
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
         """This tensor on the (first) GPU."""
-        return self.to("cuda")
+        return self.to("cuda" if device is None else device)
 
     def float(self) -> "Tensor":
         """Converted to float32."""
@@ -635,11 +1191,31 @@ class Tensor:
         """Converted to int32."""
         return self.astype("int32")
 
+    def short(self) -> "Tensor":
+        """Converted to int16."""
+        return self.astype("int16")
+
+    def char(self) -> "Tensor":
+        """Converted to int8."""
+        return self.astype("int8")
+
+    def byte(self) -> "Tensor":
+        """Converted to uint8."""
+        return self.astype("uint8")
+
     def bool(self) -> "Tensor":
         """Converted to bool."""
         return self.astype("bool")
 
-    def clone(self) -> "Tensor":
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point type."""
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        """Whether the dtype is a complex type."""
+        return self._data.dtype.kind == "c"
+
+    def clone(self, memory_format=None) -> "Tensor":
         """A copy with its own memory (differentiable)."""
         return apply(M.Copy, (self,), {})
 
@@ -647,11 +1223,36 @@ class Tensor:
 
     def zeros_like(self) -> "Tensor":
         """Zeros of this tensor's shape and dtype."""
-        return Tensor._make(backend.array_module(self.data).zeros_like(self.data), False, None, 0)
+        return Tensor._make(backend.array_module(self._data).zeros_like(self._data), False, None, 0)
 
-    def new_zeros(self, shape) -> "Tensor":
-        """Zeros of ``shape`` with this tensor's dtype and device."""
-        return Tensor._make(backend.array_module(self.data).zeros(tuple(shape), self.data.dtype), False, None, 0)
+    def _new(self, fill, size, dtype, device, requires_grad):
+        from .creation import full
+
+        return full(M._shape_args(size), fill, dtype=self._data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """Ones of ``size`` with this tensor's dtype and device (unless given)."""
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """An uninitialised tensor of ``size`` (Ember fills it with zeros)."""
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """``fill_value`` everywhere, of ``size``, with this tensor's dtype and device (unless given)."""
+        return self._new(fill_value, size, dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> "Tensor":
+        """A new tensor from ``data`` with this tensor's dtype and device (unless given)."""
+        from .creation import tensor
+
+        return tensor(data, dtype=self._data.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device, requires_grad=requires_grad)
 
     # ------------------------------------------------------------ in-place ops
     def _check_inplace(self, op: str) -> None:
@@ -670,13 +1271,13 @@ class Tensor:
         value never changes, while nodes that saved ``self`` earlier see its version
         bump and refuse to use a stale value.
         """
-        old = Tensor._make(self.data, self.requires_grad, self.node, self.out_index)
+        old = Tensor._make(self._data, self.requires_grad, self.node, self.out_index)
         old._tangent = self._tangent
         return old
 
     def _rebase(self, result: "Tensor") -> "Tensor":
         """Make ``self`` take over ``result``'s value and history (a recorded in-place op)."""
-        self.data = result.data
+        self._data = result._data
         self.node = result.node
         self.out_index = result.out_index
         self.requires_grad = result.requires_grad
@@ -689,10 +1290,10 @@ class Tensor:
         other_requires = isinstance(other, Tensor) and other.requires_grad
         if _State.enabled and (self.requires_grad or other_requires) or self._tangent:
             return self._rebase(out_of_place(self._snapshot(), other))
-        xp = backend.array_module(self.data)
-        value = other.data if isinstance(other, Tensor) else other
+        xp = backend.array_module(self._data)
+        value = other._data if isinstance(other, Tensor) else other
         try:
-            getattr(xp, ufunc)(self.data, value, out=self.data)
+            getattr(xp, ufunc)(self._data, value, out=self._data)
         except (TypeError, ValueError) as error:
             raise type(error)(f"{op}: {error} (tensor {self.shape} {self.dtype})") from None
         self._version += 1
@@ -712,30 +1313,138 @@ class Tensor:
     def __itruediv__(self, other):
         return self._inplace("div_", E.div, "true_divide", other)
 
-    def add_(self, other):
-        """In-place ``self += other``."""
-        return self.__iadd__(other)
+    def add_(self, other, *, alpha=1):
+        """In-place ``self += alpha * other``."""
+        return self.__iadd__(other if alpha == 1 else other * alpha)
 
-    def sub_(self, other):
-        """In-place ``self -= other``."""
-        return self.__isub__(other)
+    def sub_(self, other, *, alpha=1):
+        """In-place ``self -= alpha * other``."""
+        return self.__isub__(other if alpha == 1 else other * alpha)
 
     def mul_(self, other):
         """In-place ``self *= other``."""
         return self.__imul__(other)
 
-    def div_(self, other):
-        """In-place ``self /= other``."""
+    def div_(self, other, *, rounding_mode=None):
+        """In-place ``self /= other`` (optionally rounded, see :meth:`div`)."""
+        if rounding_mode is not None:
+            return self._update_("div_", lambda x: E.div(x, other, rounding_mode=rounding_mode))
         return self.__itruediv__(other)
+
+    def _update_(self, op: str, compute) -> "Tensor":
+        """Run ``compute`` out of place and make ``self`` hold the result (any in-place method).
+
+        Recorded (autograd sees the op) when the result carries a gradient; otherwise
+        the result is written into this tensor's own memory, which views and
+        ``.data`` aliases share, as PyTorch's in-place ops do.
+        """
+        self._check_inplace(op)
+        result = compute(self._snapshot())
+        if result.requires_grad or self._tangent is not None or result._tangent is not None:
+            return self._rebase(result)
+        if result.shape != self.shape:
+            from .errors import ShapeError
+
+            raise ShapeError(f"{op}: the result of shape {result.shape} cannot be written into a tensor "
+                             f"of shape {self.shape} in place")
+        self.__setitem__(Ellipsis, result)
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        """In-place :meth:`clamp`."""
+        return self._update_("clamp_", lambda x: E.clip(x, min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):  # noqa: A002
+        """In-place :meth:`clamp_min`."""
+        return self._update_("clamp_min_", lambda x: E.clip(x, min, None))
+
+    def clamp_max_(self, max):  # noqa: A002
+        """In-place :meth:`clamp_max`."""
+        return self._update_("clamp_max_", lambda x: E.clip(x, None, max))
+
+    def pow_(self, exponent):
+        """In-place ``self **= exponent``."""
+        return self._update_("pow_", lambda x: E.pow(x, exponent))
+
+    def neg_(self):
+        """In-place negation."""
+        return self._update_("neg_", E.neg)
+
+    def abs_(self):
+        """In-place absolute value."""
+        return self._update_("abs_", E.abs)
+
+    def sqrt_(self):
+        """In-place square root."""
+        return self._update_("sqrt_", E.sqrt)
+
+    def exp_(self):
+        """In-place exponential."""
+        return self._update_("exp_", E.exp)
+
+    def log_(self):
+        """In-place natural logarithm."""
+        return self._update_("log_", E.log)
+
+    def tanh_(self):
+        """In-place tanh."""
+        return self._update_("tanh_", E.tanh)
+
+    def sigmoid_(self):
+        """In-place sigmoid."""
+        return self._update_("sigmoid_", E.sigmoid)
+
+    def relu_(self):
+        """In-place ReLU."""
+        return self._update_("relu_", E.relu)
+
+    def masked_fill_(self, mask, value):
+        """In-place :meth:`masked_fill`."""
+        return self._update_("masked_fill_", lambda x: M.masked_fill(x, mask, value))
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        """In-place ``self += value * tensor1 * tensor2``."""
+        return self._update_("addcmul_", lambda x: x + value * tensor1 * tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        """In-place ``self += value * tensor1 / tensor2``."""
+        return self._update_("addcdiv_", lambda x: x + value * tensor1 / tensor2)
+
+    def lerp_(self, end, weight):
+        """In-place :meth:`lerp`."""
+        return self._update_("lerp_", lambda x: E.lerp(x, end, weight))
+
+    def scatter_add_(self, dim: int, index, src):
+        """In-place :meth:`scatter_add`."""
+        return self._update_("scatter_add_", lambda x: M.scatter_add(x, dim, index, src))
+
+    def index_fill_(self, dim: int, index, value):
+        """Set the entries at ``index`` along ``dim`` to ``value``."""
+        self.__setitem__((slice(None),) * M._axis("index_fill_", dim, self.ndim) + (as_tensor(index),), value)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+        """Fill with samples from U(a, b)."""
+        return SP.uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with samples from N(mean, std^2)."""
+        return SP.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p: float = 0.5, *, generator=None):
+        """Fill with 0/1 samples, 1 with probability ``p``."""
+        return SP.bernoulli_(self, p, generator=generator)
 
     def fill_(self, value) -> "Tensor":
         """Set every element to ``value``."""
         self._check_inplace("fill_")
         if _State.enabled and self.requires_grad:
             # The new value does not depend on the old one: the history is dropped.
-            filled = backend.array_module(self.data).full_like(self.data, value)
+            filled = backend.array_module(self._data).full_like(self._data, value)
             return self._rebase(Tensor._make(filled, False, None, 0))
-        self.data[...] = value
+        self._data[...] = value
         self._version += 1
         if _Trace.tracer is not None:
             _Trace.tracer.record_setitem(self, (Ellipsis,), value)
@@ -759,14 +1468,19 @@ class Tensor:
 
             self._rebase(setitem(self._snapshot(), index, value))
             return
-        key = M.normalize_index(index, backend.array_module(self.data))
+        key = M.normalize_index(index, backend.array_module(self._data))
         try:
-            self.data[key] = value.data if isinstance(value, Tensor) else value
+            M.assign_index(self._data, key, value._data if isinstance(value, Tensor) else value)
         except (ValueError, IndexError) as error:
             raise type(error)(f"setitem: {error} (tensor of shape {self.shape})") from None
         self._version += 1
         if _Trace.tracer is not None:
             _Trace.tracer.record_setitem(self, key, value)
+
+
+_TYPE_NAMES = {"float32": "ember.FloatTensor", "float64": "ember.DoubleTensor", "float16": "ember.HalfTensor",
+               "int64": "ember.LongTensor", "int32": "ember.IntTensor", "int16": "ember.ShortTensor",
+               "int8": "ember.CharTensor", "uint8": "ember.ByteTensor", "bool": "ember.BoolTensor"}
 
 
 class _HookHandle:

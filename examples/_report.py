@@ -21,7 +21,7 @@ def save_and_report(trained, result: dict, out: str | None, started: float, **fi
         os.makedirs(out, exist_ok=True)
         ember.save(trained.state_dict(), os.path.join(out, "model.safetensors"))
     config = fields.pop("config")
-    result.update(**fields, params=sum(p.size for p in trained.parameters()),
+    result.update(**fields, params=sum(p.numel() for p in trained.parameters()),
                   wall_seconds=round(time.time() - started, 1), cpu=platform.processor() or platform.machine(),
                   cores=os.cpu_count(), config=config)
     print("RESULT " + json.dumps(result), flush=True)

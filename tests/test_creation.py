@@ -89,3 +89,68 @@ def test_creation_errors():
             RuntimeError("cupy present"))
     with pytest.raises(ValueError, match="unknown device"):
         ember.zeros(2, device="tpu")
+
+
+# ------------------------------------------------------------------ ranges, against PyTorch
+def test_linspace_with_integer_dtypes_truncates_as_torch():
+    import torch
+
+    cases = [(0, 10, 4), (0, 10, 7), (-5, 5, 4), (10, 0, 4), (0, 1, 5), (0.5, 10.7, 4), (-0.5, 9.9, 3),
+             (3, 3, 1), (3, 10, 0)]
+    for start, end, steps in cases:
+        for dtype, torch_dtype in (("int64", torch.int64), ("int32", torch.int32)):
+            got = ember.linspace(start, end, steps, dtype=dtype)
+            assert got.dtype == np.dtype(dtype)
+            assert got.tolist() == torch.linspace(start, end, steps, dtype=torch_dtype).tolist(), (start, end, steps)
+    assert ember.linspace(0, 10, 4, dtype="int64").tolist() == [0, 3, 6, 10]
+    # Random end points: PyTorch's rounding differs from ours at most where a point is an exact integer.
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        start, end = rng.standard_normal(2) * 100
+        steps = int(rng.integers(2, 40))
+        ours = ember.linspace(float(start), float(end), steps, dtype="int64").numpy()
+        theirs = torch.linspace(float(start), float(end), steps, dtype=torch.int64).numpy()
+        assert np.abs(ours - theirs).max() <= 1
+
+
+def test_linspace_float_and_errors():
+    import torch
+
+    for start, end, steps in ((0, 1, 5), (-3.3, 7.7, 13), (5, -5, 2), (1, 2, 1), (0, 1, 0)):
+        got = ember.linspace(start, end, steps)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got.numpy(), torch.linspace(start, end, steps).numpy(), rtol=1e-6, atol=1e-6)
+    assert ember.linspace(0, 1, 3, dtype="float64").dtype == np.float64
+    assert ember.linspace(0, 1, 3, requires_grad=True).requires_grad
+    with pytest.raises(ValueError, match="linspace: number of steps must be non-negative, got -1"):
+        ember.linspace(0, 1, -1)
+
+
+def test_logspace_matches_torch():
+    import torch
+    from ember.creation import logspace
+
+    for start, end, steps, base in ((0, 2, 3, 10.0), (0, 2, 5, 10.0), (0, 3, 4, 2.0), (0.5, 2.5, 3, 10.0),
+                                    (-1, 1, 5, 3.0)):
+        for dtype, torch_dtype in (("int64", torch.int64), ("int32", torch.int32)):
+            assert (logspace(start, end, steps, base, dtype=dtype).tolist()
+                    == torch.logspace(start, end, steps, base, dtype=torch_dtype).tolist())
+        np.testing.assert_allclose(logspace(start, end, steps, base).numpy(),
+                                   torch.logspace(start, end, steps, base).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="logspace: number of steps must be non-negative"):
+        logspace(0, 1, -2)
+
+
+def test_arange_float_values_do_not_drift():
+    import torch
+
+    for start, end, step in ((0, 10, 0.1), (0.3, 7.1, 0.7), (1e6, 1e6 + 100, 0.3), (5, 0, -1.5), (0, 1, 0.3)):
+        ours, theirs = ember.arange(start, end, step).numpy(), torch.arange(start, end, step).numpy()
+        assert ours.shape == theirs.shape and ours.dtype == np.float32
+        # float32 rounding of the same float64 points: within one ulp of PyTorch.
+        np.testing.assert_allclose(ours, theirs, rtol=2e-7, atol=1e-6)
+    assert ember.arange(5, dtype="float64").dtype == np.float64
+    assert ember.arange(0.5, 5.5, dtype="int64").tolist() == torch.arange(0.5, 5.5, dtype=torch.int64).tolist()
+    assert ember.arange(3, requires_grad=False).tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="inconsistent with the sign of step"):
+        ember.arange(5, 0, 1)

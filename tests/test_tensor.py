@@ -7,7 +7,7 @@ import ember
 
 def test_properties_and_conversion():
     t = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert t.shape == (2, 2) and t.ndim == 2 and t.size == 4 and t.device == "cpu"
+    assert t.shape == (2, 2) and t.ndim == 2 and t.numel() == 4 and t.size() == (2, 2) and t.size(-1) == 2 and t.device == "cpu"
     assert t.is_leaf and t.grad_fn is None
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert ember.tensor(2.5).item() == 2.5
@@ -66,7 +66,7 @@ def test_methods_delegate_to_ops():
     assert x.argmax(axis=1).tolist() == [2, 2]
     assert x.argmin().item() == 0
     assert x.clamp(1, 4).tolist() == [[1, 1, 2], [3, 4, 4]]
-    assert [p.shape for p in x.chunk(2, axis=1)] == [(2, 2), (2, 1)]
+    assert [p.shape for p in x.chunk(2, 1)] == [(2, 2), (2, 1)]
     assert x.clone().tolist() == x.tolist()
     assert x.double().dtype == np.float64 and x.long().dtype == np.int64 and x.bool().dtype == np.bool_
     assert ember.one_hot(ember.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
@@ -99,10 +99,9 @@ def test_movement_errors_name_the_op():
     x = ember.ones(2, 3)
     with pytest.raises(ValueError, match=r"reshape: cannot reshape tensor of shape \(2, 3\)"):
         x.reshape(4, 2)
-    with pytest.raises(ValueError, match="axis 5 is out of range"):
+    with pytest.raises(IndexError, match="dim 5 is out of range"):
         x.sum(axis=5)
-    with pytest.raises(ValueError, match="squeeze: dimension 1"):
-        x.squeeze(1)
+    assert x.squeeze(1).shape == (2, 3)  # PyTorch leaves a named dimension of size > 1 alone
     with pytest.raises(ValueError, match="concat: shapes"):
         ember.concat([x, ember.ones(3, 3)], axis=1)
     with pytest.raises(ValueError, match="stack"):
@@ -110,7 +109,7 @@ def test_movement_errors_name_the_op():
     with pytest.raises(IndexError, match="getitem"):
         x[5]
     with pytest.raises(ValueError, match="split: sizes"):
-        x.split([1, 1], axis=1)
+        x.split([1, 1], 1)
     with pytest.raises(ValueError, match="one_hot"):
         ember.one_hot(ember.tensor([0, 3]), 3)
     with pytest.raises(TypeError, match="one_hot"):
@@ -121,7 +120,7 @@ def test_movement_errors_name_the_op():
         ember.einsum("ij,jk->ik", ember.ones(2, 3), ember.ones(4, 2))
     with pytest.raises(ValueError, match="max: cannot reduce an empty"):
         ember.zeros(0).max()
-    with pytest.raises(ValueError, match="clip"):
+    with pytest.raises(ValueError, match="clamp: at least one of 'min' or 'max'"):
         x.clip()
 
 
@@ -146,9 +145,9 @@ def test_repeated_index_gradients_accumulate():
 
 def test_split_backward_joins_the_pieces_in_one_concatenation():
     x = ember.randn(2, 9, requires_grad=True)
-    q, k, v = x.split(3, axis=1)
+    q, k, v = x.split(3, 1)
     assert q.node is k.node is v.node  # one primitive, three outputs
-    grad_of_q = ember.autograd.grad(lambda x: x.split(3, axis=1)[0].sum())(x)
+    grad_of_q = ember.autograd.grad(lambda x: x.split(3, 1)[0].sum())(x)
     np.testing.assert_array_equal(grad_of_q.numpy(), np.repeat([[1.0] * 3 + [0.0] * 6], 2, axis=0))
     (q * 2 + v).sum().backward()  # k unused: its share of the gradient is zero
     np.testing.assert_array_equal(x.grad.numpy()[:, :3], 2.0)

@@ -26,7 +26,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     seeds = []
     for t, g in zip(tensors, grad_tensors):
         if g is None:
-            if t.size != 1:
+            if t.numel() != 1:
                 raise RuntimeError(f"backward: grad_tensors needed for output of shape {t.shape}")
             g = t.detach().zeros_like() + 1
         seeds.append(as_tensor(g))

@@ -127,12 +127,12 @@ def _accumulate_leaf(leaf, grad, fresh_ids):
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
     if leaf.grad is None:
-        data = grad.data
+        data = grad._data
         # The same array may reach several leaves (the vjp of `a + b` returns g twice)
         # or be a broadcast view; a leaf's .grad must be its own writable buffer.
         if id(data) in fresh_ids or not data.flags.owndata or not getattr(data.flags, "writeable", True):
             grad = grad.copy()
-        fresh_ids.add(id(grad.data))
+        fresh_ids.add(id(grad._data))
         leaf._grad = grad if _State.enabled else grad.detach()
         if _Trace.tracer is not None:
             _Trace.tracer.record_set_grad(leaf, leaf._grad, accumulated=False)

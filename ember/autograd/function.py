@@ -184,11 +184,11 @@ def apply(fn, inputs: tuple, params: dict):
     forward_mode = bool(_Fwd.stack) and fn.differentiable
     if not record and not forward_mode:
         if len(inputs) == 1:
-            out = fn.forward(None, inputs[0].data, **params)
+            out = fn.forward(None, inputs[0]._data, **params)
         elif len(inputs) == 2:
-            out = fn.forward(None, inputs[0].data, inputs[1].data, **params)
+            out = fn.forward(None, inputs[0]._data, inputs[1]._data, **params)
         else:
-            out = fn.forward(None, *[t.data for t in inputs], **params)
+            out = fn.forward(None, *[t._data for t in inputs], **params)
         make = _tensor_class()._make
         if fn.n_outputs == 1:
             result = make(out, False, None, 0)
@@ -215,7 +215,7 @@ def _tensor_class():
 def _apply_recorded(fn, inputs, params, record, forward_mode):
     make = _tensor_class()._make
     ctx = Node(fn, params) if record else _ForwardOnlyContext(fn, params)
-    out = fn.forward(ctx, *[t.data for t in inputs], **params)
+    out = fn.forward(ctx, *[t._data for t in inputs], **params)
     outs = (out,) if fn.n_outputs == 1 else out
     if record and outs[0].dtype.kind not in "fc":
         record = False  # integer and boolean results never carry gradients
@@ -230,7 +230,7 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
     for t in inputs:
         if t.requires_grad:
             edges.append(t if t.node is None else (t.node, t.out_index))
-            meta.append((t.data.shape, t.data.dtype))
+            meta.append((t._data.shape, t._data.dtype))
         else:
             edges.append(None)
             meta.append(None)

@@ -27,12 +27,12 @@ def _watch(x):
     from .function import apply
 
     x = _as_tensor(x)
-    if x.data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fc":
         raise TypeError(f"grad: can only differentiate with respect to floating inputs, got {x.dtype}")
     if x.requires_grad:
         with enable_grad():
             return apply(Identity, (x,), {})
-    watched = Tensor._make(x.data, True, None, 0)
+    watched = Tensor._make(x._data, True, None, 0)
     watched._tangent = x._tangent
     return watched
 
@@ -77,12 +77,12 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
             result = f(*args, **kwargs)
         value, aux = (result if has_aux else (result, None))
         value = _as_tensor(value)
-        if value.data.size != 1:
+        if value._data.size != 1:
             raise ValueError(f"grad: the function must return a one-element tensor, got shape {value.shape}")
         from ..tensor import Tensor
 
         if value.requires_grad:
-            seed = Tensor._make(_ones_like(value.data), False, None, 0)
+            seed = Tensor._make(_ones_like(value._data), False, None, 0)
             grads = _gradients([value], watched, [seed], create_graph=outer_watches,
                                retain_graph=outer_watches)
         else:
@@ -143,9 +143,9 @@ def gradients(outputs, inputs, grad_outputs=None, retain_graph: bool | None = No
     if grad_outputs is None:
         grad_outputs = []
         for out in outputs:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(f"grad: grad_outputs is needed for an output of shape {out.shape}")
-            grad_outputs.append(Tensor._make(_ones_like(out.data), False, None, 0))
+            grad_outputs.append(Tensor._make(_ones_like(out._data), False, None, 0))
     else:
         grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
         grad_outputs = [_as_tensor(g) for g in grad_outputs]
@@ -286,11 +286,11 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "reverse
                 return f(*full)
 
             out, pullback = vjp(partial, *[args[n] for n in nums])
-            flat_size = out.size
+            flat_size = out.numel()
             rows = []
             for k in range(flat_size):
                 basis = out.new_zeros((flat_size,))
-                basis.data[k] = 1
+                basis._data[k] = 1
                 rows.append(pullback(reshape(basis, out.shape)))
             for j, n in enumerate(nums):
                 stacked = stack([r[j] for r in rows]) if rows else args[n].new_zeros((0,) + args[n].shape)
@@ -299,9 +299,9 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "reverse
             for n in nums:
                 x = args[n]
                 columns = []
-                for k in range(x.size):
-                    basis = x.new_zeros((x.size,))
-                    basis.data[k] = 1
+                for k in range(x.numel()):
+                    basis = x.new_zeros((x.numel(),))
+                    basis._data[k] = 1
                     tangents = [a.zeros_like() for a in args]
                     tangents[n] = reshape(basis, x.shape)
                     out, tangent = jvp(f, args, tangents)

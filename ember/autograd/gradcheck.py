@@ -73,11 +73,11 @@ def _reverse_jacobian(f, inputs, positions):
     np = backend.numpy_module()
 
     outs, pullback = vjp(_restricted(f, inputs, positions), *[inputs[p] for p in positions])
-    jac = [[np.zeros((o.size, inputs[p].size)) for p in positions] for o in outs]
+    jac = [[np.zeros((o.numel(), inputs[p].numel())) for p in positions] for o in outs]
     for o_index, out in enumerate(outs):
-        for k in range(out.size):
+        for k in range(out.numel()):
             cotangents = [Tensor(np.zeros(o.shape, dtype=o.dtype)) for o in outs]
-            cotangents[o_index].data.reshape(-1)[k] = 1
+            cotangents[o_index]._data.reshape(-1)[k] = 1
             grads = pullback(tuple(cotangents))
             for j, g in enumerate(grads):
                 jac[o_index][j][k] = np.asarray(g.numpy(), dtype=np.float64).reshape(-1)
@@ -90,12 +90,12 @@ def _forward_jacobian(f, inputs, positions):
 
     np = backend.numpy_module()
     outs = _outputs(f(*inputs))
-    jac = [[np.zeros((o.size, inputs[p].size)) for p in positions] for o in outs]
+    jac = [[np.zeros((o.numel(), inputs[p].numel())) for p in positions] for o in outs]
     for j, p in enumerate(positions):
         x = inputs[p]
-        for k in range(x.size):
+        for k in range(x.numel()):
             tangents = [Tensor(np.zeros(a.shape, dtype=a.dtype)) for a in inputs]
-            tangents[p].data.reshape(-1)[k] = 1
+            tangents[p]._data.reshape(-1)[k] = 1
             _, out_tangents = jvp(lambda *a: tuple(_outputs(f(*a))), inputs, tangents)
             for o_index, t in enumerate(out_tangents):
                 jac[o_index][j][:, k] = np.asarray(t.numpy(), dtype=np.float64).reshape(-1)

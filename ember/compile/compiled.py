@@ -40,7 +40,7 @@ def _signature_part(value):
     from ..tensor import Tensor
 
     if isinstance(value, Tensor):
-        return ("T", value.data.shape, value.data.dtype.str, value.requires_grad)
+        return ("T", value._data.shape, value._data.dtype.str, value.requires_grad)
     return ("A", value.shape, value.dtype.str)
 
 
@@ -80,7 +80,7 @@ class Plan:
     def stale(self) -> bool:
         """True when a parameter's array was replaced (``.to()``, assignment) since the trace."""
         for tensor, array in self.guards:
-            if tensor.data is not array:
+            if tensor._data is not array:
                 return True
         return False
 
@@ -88,7 +88,7 @@ class Plan:
         slots = self.template.copy()
         for position, slot in self.input_slots:
             leaf = leaves[position]
-            slots[slot] = leaf.data if hasattr(leaf, "requires_grad") else leaf
+            slots[slot] = leaf._data if hasattr(leaf, "requires_grad") else leaf
         for run in self.runners:
             run(slots)
         return _rebuild(self.output_structure, self.output_refs, slots)
@@ -162,7 +162,7 @@ class CompiledFunction:
         tracer.fallback = self.fallback
         input_slots = []
         for position, leaf in enumerate(leaves):
-            array = leaf.data if hasattr(leaf, "requires_grad") else leaf
+            array = leaf._data if hasattr(leaf, "requires_grad") else leaf
             input_slots.append((position, tracer.new_slot(array)))
         _Trace.tracer = tracer
         try:

@@ -237,7 +237,7 @@ class Call:
             def run(slots):
                 result = method(*plain_args, **plain_kwargs)
                 if out is not None:
-                    slots[out] = result.data
+                    slots[out] = result._data
 
             return run
 
@@ -245,7 +245,7 @@ class Call:
             result = method(*[resolve(a, slots) for a in args],
                             **{k: resolve(v, slots) for k, v in kwargs.items()})
             if out is not None:
-                slots[out] = result.data
+                slots[out] = result._data
 
         return run
 
@@ -268,7 +268,7 @@ class Source:
         draw, args, kwargs, out = self.draw, self.args, self.kwargs, self.out
 
         def run(slots):
-            slots[out] = draw(*args, **kwargs).data
+            slots[out] = draw(*args, **kwargs)._data
 
         return run
 

@@ -42,7 +42,7 @@ class Tracer:
 
     def ref(self, tensor) -> int:
         """The slot a step reads for ``tensor`` (a new reference slot for outside arrays)."""
-        array = tensor.data
+        array = tensor._data
         slot = self.slot_of.get(id(array))
         if slot is not None:
             return slot
@@ -53,7 +53,7 @@ class Tracer:
         return slot
 
     def is_computed(self, tensor) -> bool:
-        slot = self.slot_of.get(id(tensor.data))
+        slot = self.slot_of.get(id(tensor._data))
         return slot is not None and slot not in self.references
 
     # ------------------------------------------------------------ hooks called by lower floors
@@ -67,7 +67,7 @@ class Tracer:
             return
         in_slots = tuple(self.ref(t) for t in inputs)
         results = result if type(result) is tuple else (result,)
-        out_slots = tuple(self.new_slot(r.data) for r in results)
+        out_slots = tuple(self.new_slot(r._data) for r in results)
         stash_paths = ()
         if ctx is not None and getattr(ctx, "stash", None) is not None:
             # The stash object itself is kept for the whole replay (path ()): some stashes
@@ -126,7 +126,7 @@ class Tracer:
             self.in_call -= 1
         from ..tensor import Tensor
 
-        out_slot = self.new_slot(result.data) if isinstance(result, Tensor) else None
+        out_slot = self.new_slot(result._data) if isinstance(result, Tensor) else None
         # A tensor argument computed inside the trace must be re-read at replay time.
         arg_refs = tuple(self._call_arg(a) for a in args)
         kwarg_refs = {k: self._call_arg(v) for k, v in kwargs.items()}
@@ -137,13 +137,13 @@ class Tracer:
         from ..tensor import Tensor
 
         if isinstance(value, Tensor) and self.is_computed(value):
-            return ("slot", self.slot_of[id(value.data)])
+            return ("slot", self.slot_of[id(value._data)])
         return ("const", value)
 
     def record_source(self, draw, args, kwargs, result) -> None:
         if self.in_call:
             return
-        self.steps.append(Source(draw, args, kwargs, self.new_slot(result.data)))
+        self.steps.append(Source(draw, args, kwargs, self.new_slot(result._data)))
 
     def check_read(self, tensor, how: str) -> None:
         """Refuse to let a traced value steer Python (it would be frozen into the schedule)."""

@@ -28,7 +28,7 @@ def on_main_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None
     Example:
         >>> import tempfile, os, ember.nn as nn, ember
         >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
-        >>> on_main_process(ember.save, nn.Linear(2, 2), path)
+        >>> on_main_process(ember.save, nn.Linear(2, 2).state_dict(), path)
         >>> os.path.exists(path)
         True
     """

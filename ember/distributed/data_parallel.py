@@ -221,7 +221,7 @@ class _Reducer:
             self._arm()  # a second backward through a retained graph: a new round
         if self.arrived[i]:
             raise RuntimeError(f"DataParallel: parameter {self.names[i]!r} got two gradients in one backward")
-        self._take(i, grad.data)
+        self._take(i, grad._data)
         if self.left == 0:
             self._finish()
 
@@ -235,7 +235,7 @@ class _Reducer:
         elif p.grad is None:
             np.copyto(slot, grad_data)
         else:
-            np.add(p.grad.data, grad_data, out=slot)
+            np.add(p.grad._data, grad_data, out=slot)
         p.grad = None  # later local contributions start afresh and are added after the mean
         self.arrived[i] = True
         self.missing[b] -= 1
@@ -282,7 +282,7 @@ class _Reducer:
                 local = p.grad
                 # The gradient is a view of its bucket (no copy, no fresh pages every step); the next
                 # step's reduction overwrites it, as with PyTorch's gradient_as_bucket_view.
-                p.grad = Tensor._make(slot, False, None, 0) if local is None else Tensor(slot + local.data)
+                p.grad = Tensor._make(slot, False, None, 0) if local is None else Tensor(slot + local._data)
         self.state = _DONE
 
     def force_finish(self) -> None:

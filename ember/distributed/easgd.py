@@ -106,4 +106,4 @@ class EASGD(OptimizerWrapper):
         if len(centers) != len(self.center) or any(np.shape(c) != own.shape for c, own in zip(centers, self.center)):
             raise ValueError("EASGD.load_state_dict: the saved center variable does not match these parameters")
         for own, saved in zip(self.center, centers):
-            np.copyto(own, np.asarray(getattr(saved, "data", saved)))
+            np.copyto(own, np.asarray(getattr(saved, "_data", saved)))

@@ -38,17 +38,17 @@ class FlatBuffer:
         if len(dtypes) != 1:
             raise ValueError(f"FlatBuffer: all tensors must share one dtype, got {sorted(map(str, dtypes))}")
         for t in tensors:
-            if not isinstance(t.data, np.ndarray):
+            if not isinstance(t._data, np.ndarray):
                 raise TypeError(f"FlatBuffer: tensors must live on the CPU (NumPy arrays); a tensor of shape "
                                 f"{t.shape} is on {t.device}")
         self.tensors = list(tensors)
         self.dtype = tensors[0].dtype
-        self.data = np.empty(sum(t.size for t in tensors), dtype=self.dtype)
+        self.data = np.empty(sum(t.numel() for t in tensors), dtype=self.dtype)
         self.slots = []
         offset = 0
         for t in tensors:
-            self.slots.append(self.data[offset: offset + t.size].reshape(t.shape))
-            offset += t.size
+            self.slots.append(self.data[offset: offset + t.numel()].reshape(t.shape))
+            offset += t.numel()
 
     @property
     def nbytes(self) -> int:
@@ -57,13 +57,13 @@ class FlatBuffer:
     def pack_data(self) -> np.ndarray:
         """Copy the tensors' values into the buffer; returns the buffer."""
         for t, slot in zip(self.tensors, self.slots):
-            np.copyto(slot, t.data)
+            np.copyto(slot, t._data)
         return self.data
 
     def unpack_data(self) -> None:
         """Copy the buffer back into the tensors' values (in place)."""
         for t, slot in zip(self.tensors, self.slots):
-            np.copyto(t.data, slot)
+            np.copyto(t._data, slot)
             t._version += 1  # graphs that saved the old values must not silently use the new ones
 
     def pack_grad(self, index: int) -> None:
@@ -72,7 +72,7 @@ class FlatBuffer:
         if grad is None:
             self.slots[index].fill(0)
         else:
-            np.copyto(self.slots[index], grad.data)
+            np.copyto(self.slots[index], grad._data)
 
     def pack_grads(self) -> np.ndarray:
         """Copy every gradient into the buffer; returns the buffer."""
@@ -93,8 +93,8 @@ class FlatBuffer:
 def set_grad(tensor: Tensor, values: np.ndarray) -> None:
     """``tensor.grad = values``, reusing the gradient's own array when it can be written."""
     grad = tensor.grad
-    if grad is not None and grad.node is None and grad.data.flags.writeable and grad.data.shape == values.shape:
-        np.copyto(grad.data, values)
+    if grad is not None and grad.node is None and grad._data.flags.writeable and grad._data.shape == values.shape:
+        np.copyto(grad._data, values)
         grad._version += 1
     else:
         tensor.grad = Tensor(values.copy())
@@ -118,7 +118,7 @@ def flat_buffers(tensors: Iterable[Tensor], cap_bytes: float | None = None) -> l
     open_group: dict = {}  # dtype -> (group, bytes so far)
     for t in tensors:
         entry = open_group.get(t.dtype)
-        size = t.data.nbytes
+        size = t._data.nbytes
         if entry is None or (cap_bytes is not None and entry[1] + size > cap_bytes):
             group: list[Tensor] = []
             groups.append(group)

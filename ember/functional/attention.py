@@ -44,7 +44,7 @@ def causal_mask(length: int, source_length: int | None = None, device_like: Tens
         [[True, False, False], [True, True, False], [True, True, True]]
     """
     source_length = length if source_length is None else source_length
-    xp = array_module(device_like.data) if device_like is not None else array_module(None)
+    xp = array_module(device_like._data) if device_like is not None else array_module(None)
     return Tensor._make(xp.tril(xp.ones((length, source_length), dtype=bool)), False, None, 0)
 
 

@@ -39,8 +39,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if weight.ndim != 2:
         raise ValueError(f"{name}: weight must be 2-D (num_embeddings, dim), got shape {weight.shape}")
     rows = weight.shape[0]
-    if input.size:
-        low, high = int(input.data.min()), int(input.data.max())
+    if input.numel():
+        low, high = int(input._data.min()), int(input._data.max())
         if low < 0 or high >= rows:
             raise IndexError(f"{name}: indices must lie in [0, {rows}) for a table of shape {weight.shape}, "
                              f"got values in [{low}, {high}]")

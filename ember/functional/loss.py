@@ -76,7 +76,7 @@ def _index_target(name: str, input: Tensor, target: Tensor, ignore_index: int) -
             f"dimension {axis}), got shape {target.shape}"
         )
     classes = input.shape[axis]
-    data = target.data
+    data = target._data
     valid = data[data != ignore_index]
     if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
         raise IndexError(
@@ -179,9 +179,9 @@ def _smoothing_term(logp, target, weight, ignore_index, reduction, axis):
     if reduction == "sum":
         return per_item.sum()
     if weight is None:
-        count = float(valid.data.sum())
+        count = float(valid._data.sum())
     else:
-        count = float(weight.data[target.data[valid.data]].sum())
+        count = float(weight._data[target._data[valid._data]].sum())
     return per_item.sum() / count
 
 
@@ -264,10 +264,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """
     name = "binary_cross_entropy"
     input, target = _pair(name, input, target, reduction)
-    if input.size and (float(input.data.min()) < 0 or float(input.data.max()) > 1):
+    if input.numel() and (float(input._data.min()) < 0 or float(input._data.max()) > 1):
         raise ValueError(
             f"{name}: input must hold probabilities in [0, 1], got values in "
-            f"[{float(input.data.min()):.4g}, {float(input.data.max()):.4g}]; "
+            f"[{float(input._data.min()):.4g}, {float(input._data.max()):.4g}]; "
             "use binary_cross_entropy_with_logits for logits"
         )
     losses = -(target * _safe_log(input) + (1.0 - target) * _safe_log(1.0 - input))
@@ -382,7 +382,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p == 2:
         margins = margins * margins
     if weight is not None:
-        margins = margins * unsqueeze(weight[labels.data[:, 0]], 1)
+        margins = margins * unsqueeze(weight[labels._data[:, 0]], 1)
     # The true class's own term (always `margin`) is excluded from the sum.
     others = E.where(_one_hot_mask(labels, classes), 0.0, margins)
     losses = others.sum(axis=1) / classes
@@ -394,8 +394,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 def _one_hot_mask(labels: Tensor, classes: int) -> Tensor:
     from ..backend import array_module
 
-    xp = array_module(labels.data)
-    return Tensor._make(labels.data == xp.arange(classes), False, None, 0)
+    xp = array_module(labels._data)
+    return Tensor._make(labels._data == xp.arange(classes), False, None, 0)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

@@ -1,4 +1,4 @@
-"""Normalisation functions: batch, layer, RMS and group norm.
+"""Normalisation functions: batch, layer, RMS and group norm, and ``normalize`` (unit p-norm).
 
 Batch, layer and group norm standardise with the fused :func:`ember.ops.nn.normalize`
 primitive (one node whose backward is three passes instead of the composed
@@ -18,7 +18,7 @@ from ..ops.movement import reshape
 from ..tensor import Tensor
 from ._checks import check_dtype
 
-__all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm"]
+__all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "normalize"]
 
 
 def _channel_view(param: Tensor, ndim: int) -> Tensor:
@@ -74,14 +74,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) + tuple(range(2, input.ndim))
     view = lambda p: _channel_view(p, input.ndim)  # noqa: E731
     if training or running_mean is None or running_var is None:
-        count = input.size // channels
+        count = input.numel() // channels
         if training and count <= 1:
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input {input.shape}")
         mean, var = N.moments(input.detach(), axes)
         if training and running_mean is not None and running_var is not None:
             _update_running(running_mean, mean, momentum)
             _update_running(running_var, var * (count / max(count - 1, 1)), momentum)
-        return N.normalize(input, axes, eps, stats=(mean.data, var.data),
+        return N.normalize(input, axes, eps, stats=(mean._data, var._data),
                            weight=None if weight is None else view(weight),
                            bias=None if bias is None else view(bias))
     # Evaluation: a fixed per-channel affine map, y = x * scale + shift, computed with
@@ -184,3 +184,53 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     grouped = reshape(input, (input.shape[0], num_groups, -1))
     out = reshape(N.normalize(grouped, 2, eps), input.shape)
     return _affine(out, weight, bias, lambda p: _channel_view(p, input.ndim))
+
+
+def _vector_norm(x: Tensor, p: float, dim) -> Tensor:
+    """The p-norm over ``dim`` (kept), with PyTorch's zero gradient where the norm is 0.
+
+    ``sqrt`` and ``s ** (1/p)`` have infinite slopes at 0; their argument is
+    replaced by 1 there (and the result by 0), so a zero vector gets a zero
+    gradient instead of NaN.
+    """
+    from ..ops import elementwise as E
+    from ..ops import reduce as R
+
+    if p == float("inf"):
+        return R.amax(E.abs(x), dim, True)
+    if p == float("-inf"):
+        return R.amin(E.abs(x), dim, True)
+    if p == 0:
+        return R.sum((x != 0).astype(x.dtype), dim, True)
+    if p == 1:
+        return R.sum(E.abs(x), dim, True)
+    total = R.sum(x * x, dim, True) if p == 2 else R.sum(E.pow_scalar(E.abs(x), p), dim, True)
+    nonzero = total > 0
+    safe = E.where(nonzero, total, 1.0)
+    root = E.sqrt(safe) if p == 2 else E.pow_scalar(safe, 1.0 / p)
+    return E.where(nonzero, root, 0.0)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None) -> Tensor:
+    """Divide by the p-norm over ``dim``: ``x / max(||x||_p, eps)`` (``F.normalize``).
+
+    Args:
+        input: any floating-point tensor.
+        p: the norm's exponent (``inf`` and ``-inf`` allowed).
+        dim: the dimension (or tuple of dimensions) normalised over.
+        eps: lower bound of the divisor, so that zero vectors stay zero.
+        out: not supported (must be None).
+
+    Example:
+        >>> import ember, ember.functional as F
+        >>> F.normalize(ember.tensor([[0.0, 2.0], [0.0, 0.0]])).tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+    """
+    from ..ops import elementwise as E
+
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    x = float_operand("normalize", input)
+    if x.ndim == 0:
+        raise ValueError(f"normalize: expected a tensor with at least one dimension, got shape {tuple(x.shape)}")
+    return x / E.clamp(_vector_norm(x, float(p), dim), eps)

@@ -121,7 +121,7 @@ def adaptive_avg_pool(x, output_size, *, d: int, op: str):
             return _unbatched(R.mean(_tiles(x, out, kernel), axis=tuple(range(2 + d, 2 + 2 * d))), flag)
         return _unbatched(x if all(k == 1 for k in kernel) else _avg_pool(x, kernel, d=d, op=op), flag)
     np = numpy_module()
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     for axis, (n, o) in enumerate(zip(in_size, out)):
         if n == o:
             continue
@@ -203,11 +203,11 @@ def max_unpool(x, indices, kernel_size, stride=None, padding=0, output_size=None
     plane = math.prod(size)
     n, c = x.shape[:2]
     flat = M.reshape(indices, (n, c, -1))  # an op, so that ember.compile re-reads the indices
-    if flat.size and (int(flat.data.min()) < 0 or int(flat.data.max()) >= plane):
+    if flat.numel() and (int(flat._data.min()) < 0 or int(flat._data.max()) >= plane):
         raise ValueError(f"{op}: indices must lie in [0, {plane}) for output size {size}, "
-                         f"got values in [{int(flat.data.min())}, {int(flat.data.max())}]")
-    xp = array_module(flat.data)
-    rows = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat.data)
+                         f"got values in [{int(flat._data.min())}, {int(flat._data.max())}]")
+    xp = array_module(flat._data)
+    rows = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat._data)
     zeros = x.new_zeros((n, c, plane))
     out = M.setitem(zeros, rows, M.reshape(x, (n, c, -1)))
     return _unbatched(M.reshape(out, (n, c) + size), flag)

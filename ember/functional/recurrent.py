@@ -51,13 +51,13 @@ def sequence_mask(lengths, max_len: int | None = None, batch_first: bool = True)
     lengths = as_tensor(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
         raise ValueError(f"sequence_mask: expected 1-D integer lengths, got {lengths.dtype} of shape {lengths.shape}")
-    xp = array_module(lengths.data)
-    longest = int(lengths.data.max()) if lengths.size else 0
+    xp = array_module(lengths._data)
+    longest = int(lengths._data.max()) if lengths.numel() else 0
     max_len = longest if max_len is None else int(max_len)
-    if lengths.size and (int(lengths.data.min()) < 0 or longest > max_len):
+    if lengths.numel() and (int(lengths._data.min()) < 0 or longest > max_len):
         raise ValueError(f"sequence_mask: lengths must lie in [0, {max_len}], got "
-                         f"[{int(lengths.data.min())}, {longest}]")
-    mask = xp.arange(max_len)[None, :] < lengths.data[:, None]
+                         f"[{int(lengths._data.min())}, {longest}]")
+    mask = xp.arange(max_len)[None, :] < lengths._data[:, None]
     return Tensor(mask if batch_first else mask.T.copy())
 
 
@@ -70,7 +70,7 @@ def _time_mask(name: str, mask, T: int, B: int, batch_first: bool):
     layout = "(batch, time)" if batch_first else "(time, batch)"
     if mask.shape != expected:
         raise ValueError(f"{name}: expected mask of shape {expected} {layout}, got shape {mask.shape}")
-    data = mask.data if mask.dtype.kind == "b" else mask.data != 0
+    data = mask._data if mask.dtype.kind == "b" else mask._data != 0
     return data.T if batch_first else data
 
 
@@ -105,7 +105,7 @@ def _bias(b_ih, b_hh, x: Tensor, rows: int, fold: bool):
     """
     zeros = None
     if b_ih is None or b_hh is None:
-        zeros = Tensor._make(array_module(x.data).zeros(rows, dtype=x.dtype), False, None, 0)
+        zeros = Tensor._make(array_module(x._data).zeros(rows, dtype=x.dtype), False, None, 0)
     b_ih = zeros if b_ih is None else b_ih
     b_hh = zeros if b_hh is None else b_hh
     if not fold:
@@ -116,7 +116,7 @@ def _bias(b_ih, b_hh, x: Tensor, rows: int, fold: bool):
 
 
 def _zeros_state(x: Tensor, B: int, H: int):
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     return Tensor._make(xp.zeros((B, H), dtype=x.dtype), False, None, 0)
 
 

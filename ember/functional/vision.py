@@ -1,11 +1,13 @@
-"""Image-shaped functions: resizing (``interpolate``), ``pixel_shuffle``, local normalisations.
+"""Image-shaped functions: ``pad``, resizing (``interpolate``), ``pixel_shuffle``, local normalisations.
 
 Everything here is composed from primitives, so gradients of any order follow:
 
+* padding crops negative widths with a slice, then pads with a constant or
+  selects source indices (reflect, replicate, circular);
 * nearest resizing is an index selection per spatial dimension (a ``repeat``
   when the factor is an integer, whose gradient is a cheap reshape-and-sum);
-* linear, bilinear and trilinear resizing are separable: one small
-  interpolation matrix per dimension, applied with ``matmul``;
+* linear, bilinear, bicubic, trilinear and area resizing are separable: one
+  small resampling matrix per dimension, applied with ``matmul``;
 * local response normalisation is PyTorch's across-channel formula;
 * local contrast normalisation is the subtractive + divisive normalisation of
   Jarrett, Kavukcuoglu, Ranzato and LeCun (2009), with a Gaussian window.
@@ -29,20 +31,117 @@ from ..ops.checks import float_operand
 from ..ops.conv import conv
 from ..ops.conv_kernels import ConvGeometry
 from ..ops.pool import AvgPool
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "local_response_norm",
-           "local_contrast_norm"]
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+           "pixel_unshuffle", "local_response_norm", "local_contrast_norm"]
 
-_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+# The interpolating modes and the number of spatial dimensions each needs.
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+
+
+# ------------------------------------------------------------------ padding
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _source_index(n: int, before: int, after: int, mode: str):
+    """For ``mode`` padding of a length-``n`` axis, the input position each output copies."""
+    np = numpy_module()
+    i = np.arange(-before, n + after)
+    if mode == "circular":
+        return i % n
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    period = 2 * (n - 1)  # reflect without repeating the edge
+    i = np.abs(i) % period if period else np.zeros_like(i)
+    return np.where(i >= n, period - i, i)
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad (or, with negative widths, crop) the trailing dimensions, as ``torch.nn.functional.pad``.
+
+    Args:
+        input: any tensor; the non-constant modes need ``(C, *spatial)`` or
+            ``(N, C, *spatial)`` with one to three spatial dimensions.
+        pad: ``(left, right)`` for the last dimension, then ``(top, bottom)`` for
+            the one before, and so on: last dimension first. Negative widths remove
+            elements (before any padding is added).
+        mode: ``'constant'`` (fill with ``value``), ``'reflect'`` (mirror without
+            repeating the edge), ``'replicate'`` (repeat the edge) or ``'circular'``
+            (wrap around).
+        value: the fill of ``'constant'`` (default 0).
+
+    Example:
+        >>> import ember, ember.functional as F
+        >>> F.pad(ember.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect").tolist()
+        [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]
+        >>> F.pad(ember.tensor([[1.0, 2.0, 3.0]]), (-1, 1), value=9.0).tolist()
+        [[2.0, 3.0, 9.0]]
+    """
+    from ..errors import ShapeError
+
+    op = "pad"
+    x = as_tensor(input)
+    widths = [int(w) for w in pad]
+    if len(widths) % 2:
+        raise ValueError(f"{op}: padding length must be divisible by 2, got {tuple(widths)}")
+    k = len(widths) // 2
+    if k > x.ndim:
+        raise ValueError(f"{op}: padding length should be less than or equal to two times the input "
+                         f"dimension but got padding length {len(widths)} and input of dimension {x.ndim}")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
+    if mode != "constant":
+        if value not in (None, 0, 0.0):
+            raise ValueError(f"{op}: padding mode {mode!r} does not take a value (got {value!r})")
+        if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+            raise NotImplementedError(
+                f"{op}: padding size {len(widths)} is not supported for {x.ndim}D input tensor with mode "
+                f"{mode!r}; non-constant padding supports 2D or 3D input with padding size 2, 3D or 4D "
+                "with size 4, 4D or 5D with size 6")
+    # pairs[i] pads axis ndim - 1 - i.
+    pairs = [(widths[2 * i], widths[2 * i + 1]) for i in range(k)]
+    crop = [slice(None)] * x.ndim
+    for i, (before, after) in enumerate(pairs):
+        axis = x.ndim - 1 - i
+        n = x.shape[axis]
+        if n + before + after < 0 or (mode != "constant" and n + min(before, 0) + min(after, 0) < 1):
+            raise ShapeError(f"{op}: the input size {n} (dimension {axis} of shape {tuple(x.shape)}), plus "
+                             f"negative padding {before} and {after}, resulted in an empty or negative size")
+        crop[axis] = slice(max(-before, 0), n - max(-after, 0))
+    if any(before < 0 or after < 0 for before, after in pairs):
+        x = M.getitem(x, tuple(crop))
+    grow = [(max(before, 0), max(after, 0)) for before, after in pairs]
+    if not any(before or after for before, after in grow):
+        return x
+    if mode == "constant":
+        full = [(0, 0)] * (x.ndim - k) + grow[::-1]
+        return M.pad(x, tuple(full), value=0.0 if value is None else value)
+    xp = array_module(x._data)
+    for i, (before, after) in enumerate(grow):
+        axis = x.ndim - 1 - i
+        n = x.shape[axis]
+        if mode == "reflect" and (before >= n or after >= n):
+            raise ShapeError(f"{op}: padding size should be less than the corresponding input dimension, but "
+                             f"got padding ({before}, {after}) at dimension {axis} of input {tuple(x.shape)}")
+        if mode == "circular" and (before > n or after > n):
+            raise ShapeError(f"{op}: padding value ({before}, {after}) at dimension {axis} of input "
+                             f"{tuple(x.shape)} causes wrapping around more than once")
+        if before or after:
+            x = M.index_select(x, axis, xp.asarray(_source_index(n, before, after, mode)))
+    return x
 
 
 # ------------------------------------------------------------------ resizing
-def _output_size(op, in_size, size, scale_factor):
+def _output_size(op, in_size, size, scale_factor, recompute_scale_factor=None):
+    """The output size and the per-dimension input/output coordinate scale PyTorch uses."""
     d = len(in_size)
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size")
         out = (size,) * d if isinstance(size, int) else tuple(size)
         if len(out) != d or any(not isinstance(o, int) or o < 1 for o in out):
             raise ValueError(f"{op}: size must be a positive int or {d} of them for input size "
@@ -54,48 +153,89 @@ def _output_size(op, in_size, size, scale_factor):
     out = tuple(math.floor(n * s) for n, s in zip(in_size, scales))
     if any(o < 1 for o in out):
         raise ValueError(f"{op}: scale_factor {scale_factor!r} shrinks input size {tuple(in_size)} to nothing")
+    if recompute_scale_factor:
+        return out, tuple(n / o for n, o in zip(in_size, out))
     # As PyTorch (recompute_scale_factor unset): coordinates use 1/scale_factor.
     return out, tuple(1.0 / s for s in scales)
 
 
-def _nearest(x, axis, n, o, scale):
+def _nearest(x, axis, n, o, scale, exact):
     np = numpy_module()
-    if o % n == 0 and scale == n / o:
-        return M.repeat(x, o // n, axis=axis)
-    source = np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1)
-    return M.index_select(x, axis, array_module(x.data).asarray(source))
+    if not exact and o % n == 0 and scale == n / o:
+        return M.repeat_interleave(x, o // n, axis)
+    offset = 0.5 if exact else 0.0
+    source = np.minimum(np.floor((np.arange(o) + offset) * scale).astype(np.int64), n - 1)
+    return M.index_select(x, axis, array_module(x._data).asarray(source))
 
 
-def _linear_matrix(n, o, scale, align_corners, dtype, xp):
-    """The ``(n, o)`` matrix whose columns interpolate one output from two inputs (PyTorch's rule)."""
+def _source_coordinates(n, o, scale, align_corners, clamp_below):
+    """Where each output centre falls in input coordinates (PyTorch's ``area_pixel_compute_source_index``)."""
     np = numpy_module()
     target = np.arange(o, dtype=np.float64)
     if align_corners:
-        source = target * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
-    else:
-        source = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+        return target * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
+    source = (target + 0.5) * scale - 0.5
+    return np.maximum(source, 0.0) if clamp_below else source
+
+
+def _cubic_weights(t, a=-0.75):
+    """Keys' cubic convolution weights of the four taps around a fractional offset ``t``."""
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)
+
+
+def _resize_matrix(mode, n, o, scale, align_corners):
+    """The ``(n, o)`` float64 matrix whose column ``j`` makes output ``j`` from the inputs."""
+    np = numpy_module()
+    matrix = np.zeros((n, o))
+    columns = np.arange(o)
+    if mode == "area":  # adaptive average pooling's windows
+        for j in range(o):
+            start, end = (j * n) // o, -((-(j + 1) * n) // o)
+            matrix[start:end, j] = 1.0 / (end - start)
+        return matrix
+    if mode == "bicubic":
+        source = _source_coordinates(n, o, scale, align_corners, clamp_below=False)
+        low = np.floor(source).astype(np.int64)
+        for tap, weight in zip(range(-1, 3), _cubic_weights(source - low)):
+            np.add.at(matrix, (np.clip(low + tap, 0, n - 1), columns), weight)
+        return matrix
+    source = _source_coordinates(n, o, scale, align_corners, clamp_below=True)
     low = np.minimum(np.floor(source).astype(np.int64), n - 1)
     high = np.minimum(low + 1, n - 1)
     frac = source - low
-    matrix = np.zeros((n, o))
-    columns = np.arange(o)
     matrix[low, columns] += 1.0 - frac  # one entry per column: no repeated targets
     matrix[high, columns] += frac  # (a separate statement, so low == high adds up)
-    return Tensor._make(xp.asarray(matrix, dtype=dtype), False, None, 0)
+    return matrix
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
-                align_corners: bool | None = None) -> Tensor:
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """Resize the spatial dimensions of ``(N, C, *spatial)`` (PyTorch's ``interpolate``).
+
+    Every mode is separable: nearest modes select indices per dimension, the
+    others multiply each dimension by a small resampling matrix, so gradients of
+    any order follow.
 
     Args:
         input: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
         size: the output spatial size (an int or one per dimension), or
         scale_factor: a multiplier (an int/float or one per dimension).
-        mode: ``'nearest'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D) or
-            ``'trilinear'`` (5-D).
-        align_corners: for the linear modes, map the corner pixels' centres onto
-            each other (default False, as in PyTorch).
+        mode: ``'nearest'`` (PyTorch's legacy rule ``floor(j * scale)``),
+            ``'nearest-exact'`` (pixel centres), ``'linear'`` (3-D input),
+            ``'bilinear'`` or ``'bicubic'`` (4-D, cubic convolution with
+            ``a = -0.75``), ``'trilinear'`` (5-D) or ``'area'`` (adaptive average).
+        align_corners: for the interpolating modes, map the corner pixels' centres
+            onto each other (default False, as in PyTorch).
+        recompute_scale_factor: with ``scale_factor``, compute coordinates from the
+            resulting size instead of the factor.
+        antialias: only False is supported.
 
     Example:
         >>> import ember
@@ -103,30 +243,37 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         >>> F.interpolate(ember.arange(2.0).reshape(1, 1, 2), scale_factor=2).tolist()
         [[[0.0, 0.0, 1.0, 1.0]]]
     """
+    from ..errors import ShapeError
+
     op = "interpolate"
     x = float_operand(op, input)
-    if x.ndim < 3:
-        raise ValueError(f"{op}: expected (N, C, *spatial) input, got shape {tuple(x.shape)}")
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if x.ndim < 3 or x.ndim > 5:
+        raise ShapeError(f"{op}: expected a 3-D, 4-D or 5-D (N, C, *spatial) input, got shape {tuple(x.shape)}")
     d = x.ndim - 2
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != d:
+        raise ShapeError(f"{op}: got {x.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D "
+                         f"input (shape {tuple(x.shape)})")
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError(f"{op}: align_corners option can only be set with the interpolating modes: "
+                         f"linear | bilinear | bicubic | trilinear (got mode {mode!r})")
     in_size = tuple(x.shape[2:])
-    out, scales = _output_size(op, in_size, size, scale_factor)
-    if mode == "nearest":
-        if align_corners is not None:
-            raise ValueError(f"{op}: align_corners only applies to the linear modes, not {mode!r}")
+    out, scales = _output_size(op, in_size, size, scale_factor, recompute_scale_factor)
+    if mode in ("nearest", "nearest-exact"):
         for axis, (n, o, s) in enumerate(zip(in_size, out, scales)):
-            if n != o:
-                x = _nearest(x, 2 + axis, n, o, s)
+            if n != o or s != 1.0:
+                x = _nearest(x, 2 + axis, n, o, s, mode == "nearest-exact")
         return x
-    if mode not in _LINEAR_MODES:
-        raise ValueError(f"{op}: mode must be 'nearest', 'linear', 'bilinear' or 'trilinear', got {mode!r}")
-    if _LINEAR_MODES[mode] != d:
-        raise ValueError(f"{op}: mode {mode!r} needs a {_LINEAR_MODES[mode] + 2}-D input, got shape {tuple(x.shape)}")
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     for axis, (n, o, s) in enumerate(zip(in_size, out, scales)):
-        if n == o and not align_corners and s == 1.0:
+        if n == o and (mode == "area" or (not align_corners and s == 1.0)):
             continue
-        matrix = _linear_matrix(n, o, s, bool(align_corners), x.dtype, xp)
-        x = M.swapaxes(M.swapaxes(x, 2 + axis, -1) @ matrix, 2 + axis, -1)
+        matrix = _resize_matrix(mode, n, o, s, bool(align_corners))
+        weights = Tensor._make(xp.asarray(matrix, dtype=x.dtype), False, None, 0)
+        x = M.swapaxes(M.swapaxes(x, 2 + axis, -1) @ weights, 2 + axis, -1)
     return x
 
 
@@ -141,6 +288,16 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
         (1, 1, 3, 3)
     """
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """``interpolate(..., mode='nearest')`` (PyTorch's deprecated name)."""
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """``interpolate(..., mode='bilinear', align_corners=True)`` (PyTorch's deprecated name)."""
+    return interpolate(input, size, scale_factor, "bilinear", True)
 
 
 # ------------------------------------------------------------------ pixel shuffle
@@ -283,7 +440,7 @@ def local_contrast_norm(input: Tensor, kernel_size=9, sigma=None, eps: float = 1
         raise ValueError(f"{op}: kernel_size must be odd and positive, one or {d} values, got {kernel_size!r}")
     sigmas = tuple(k / 4 for k in kernel) if sigma is None else \
         ((sigma,) * d if isinstance(sigma, (int, float)) else tuple(sigma))
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     window = _gaussian_window(kernel, sigmas, x.shape[1], x.dtype, xp)
     ones = Tensor._make(xp.ones((1,) + tuple(x.shape[1:]), dtype=x.dtype), False, None, 0)
     coverage = conv(ones, window, padding="same", op=op)  # < 1 only near the borders

@@ -1,7 +1,9 @@
 """Doors in and out of Ember: safetensors files, checkpoints, PyTorch weights, DLPack.
 
-* :func:`save` / :func:`load`: tensors and state dicts as safetensors (no pickle,
-  nothing runs on load), written atomically; :func:`load_weights` fills a module.
+* :func:`save` / :func:`load`: PyTorch's ``torch.save(obj, f)`` / ``torch.load(f)``
+  for tensors, state dicts and nested checkpoints, to paths or file objects, as
+  safetensors plus a JSON structure (no pickle, nothing runs on load; paths are
+  written atomically); :func:`load_weights` fills a module.
 * :func:`save_checkpoint` / :func:`load_checkpoint` and :class:`CheckpointManager`:
   model, optimizer, scheduler, counters and RNG state, for exact resumption.
 * :func:`load_torch_state_dict` / :func:`save_torch_state_dict`: weights to and

@@ -24,6 +24,7 @@ import math
 import os
 import re
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,11 @@ from .. import backend
 from ..tensor import Tensor
 from . import safetensors_io, tree
 from .atomic import remove_stale_temporaries
+from .host import to_host_array
+from .save import KIND_KEY
 
 #: A temporary file untouched this long is a crashed write, not another process's save.
 STALE_AFTER_SECONDS = 300.0
-from .save import KIND_KEY, to_host_array
 
 MODEL_PREFIX = "model/"
 _STATE_KEY = "ember.checkpoint"
@@ -110,15 +112,16 @@ def save_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
         state["model"] = names  # the module's order; the file sorts tensors by dtype
     for part, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if obj is not None:
-            state[part], part_arrays = tree.flatten(obj.state_dict(), part + "/")
+            state[part], part_arrays = tree.flatten(obj.state_dict(), part + "/", root=f"{part}.state_dict()",
+                                                    op="save_checkpoint")
             arrays.update(part_arrays)
     if extra is not None:
         if not isinstance(extra, dict):
             raise TypeError(f"save_checkpoint: extra must be a dict, got {type(extra).__name__}")
-        state["extra"], part_arrays = tree.flatten(extra, "extra/")
+        state["extra"], part_arrays = tree.flatten(extra, "extra/", root="extra", op="save_checkpoint")
         arrays.update(part_arrays)
     if rng:
-        state["rng"], part_arrays = tree.flatten(backend.get_rng_state(), "rng/")
+        state["rng"], part_arrays = tree.flatten(backend.get_rng_state(), "rng/", root="rng", op="save_checkpoint")
         arrays.update(part_arrays)
     metadata = {KIND_KEY: "checkpoint", _STATE_KEY: json.dumps(state, allow_nan=False)}
     safetensors_io.write_file(path, arrays, metadata)
@@ -155,18 +158,16 @@ def _parse_state(metadata: dict, source: str) -> dict:
     return state
 
 
-def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read and validate a checkpoint file without restoring anything."""
-    source = os.fspath(path)
-    arrays, metadata = safetensors_io.read_file(path)
+def _checkpoint_from(arrays: dict, metadata: dict, source: str, path, wrap=None) -> Checkpoint:
+    """A :class:`Checkpoint` from a file's tensors and metadata (``wrap`` makes the tensors)."""
     state = _parse_state(metadata, source)
     try:
         checkpoint = Checkpoint(
-            path=Path(path), step=state.get("step"), epoch=state.get("epoch"), metric=state.get("metric"),
-            extra=tree.unflatten(state.get("extra", {}), arrays, source),
-            optimizer_state=tree.unflatten(state.get("optimizer"), arrays, source),
-            scheduler_state=tree.unflatten(state.get("scheduler"), arrays, source),
-            rng_state=tree.unflatten(state.get("rng"), arrays, source),
+            path=path, step=state.get("step"), epoch=state.get("epoch"), metric=state.get("metric"),
+            extra=tree.unflatten(state.get("extra", {}), arrays, source, wrap),
+            optimizer_state=tree.unflatten(state.get("optimizer"), arrays, source, wrap),
+            scheduler_state=tree.unflatten(state.get("scheduler"), arrays, source, wrap),
+            rng_state=tree.unflatten(state.get("rng"), arrays, source, wrap),
         )
     except ValueError as err:
         raise CheckpointError(str(err)) from None
@@ -175,8 +176,29 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         missing = [n for n in names if MODEL_PREFIX + n not in arrays]
         if missing:
             raise CheckpointError(f"{source}: the header lists model tensors the file does not hold: {missing}")
-        checkpoint.model_state = {n: Tensor._make(arrays[MODEL_PREFIX + n], False, None, 0) for n in names}
+        make = wrap or (lambda array, device: Tensor._make(array, False, None, 0))
+        checkpoint.model_state = {n: make(arrays[MODEL_PREFIX + n], "cpu") for n in names}
     return checkpoint
+
+
+def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read and validate a checkpoint file without restoring anything."""
+    arrays, metadata = safetensors_io.read_file(path)
+    return _checkpoint_from(arrays, metadata, os.fspath(path), Path(path))
+
+
+def checkpoint_contents(arrays: dict, metadata: dict, source: str, wrap=None) -> dict:
+    """What ``ember.load`` returns for a checkpoint file: its parts as one dict.
+
+    Keys: ``"model"`` (an ``OrderedDict`` of tensors, for ``model.load_state_dict``),
+    ``"optimizer"``, ``"scheduler"``, ``"rng"`` (None when not saved), ``"step"``,
+    ``"epoch"``, ``"metric"`` and ``"extra"``.
+    """
+    checkpoint = _checkpoint_from(arrays, metadata, source, None, wrap)
+    model = None if checkpoint.model_state is None else OrderedDict(checkpoint.model_state)
+    return {"model": model, "optimizer": checkpoint.optimizer_state, "scheduler": checkpoint.scheduler_state,
+            "rng": checkpoint.rng_state, "step": checkpoint.step, "epoch": checkpoint.epoch,
+            "metric": checkpoint.metric, "extra": checkpoint.extra}
 
 
 def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, scheduler=None, *,
@@ -210,7 +232,7 @@ def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
     undo = []
     try:
         if model is not None:
-            before = {name: t.data.copy() for name, t in model.state_dict().items()}
+            before = {name: t._data.copy() for name, t in model.state_dict().items()}
             model.load_state_dict(checkpoint.model_state, strict=strict)
             undo.append(lambda: model.load_state_dict(before, strict=False))
         for obj, state in ((optimizer, checkpoint.optimizer_state), (scheduler, checkpoint.scheduler_state)):

@@ -59,9 +59,9 @@ def tensor_dlpack(tensor: Tensor, stream=None, max_version=None, dl_device=None,
     """
     kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
                                 ("dl_device", dl_device), ("copy", copy)) if v is not None}
-    return tensor.data.__dlpack__(**kwargs)
+    return tensor._data.__dlpack__(**kwargs)
 
 
 def tensor_dlpack_device(tensor: Tensor) -> tuple:
     """What ``Tensor.__dlpack_device__`` returns: ``(device_type, device_id)``."""
-    return tensor.data.__dlpack_device__()
+    return tensor._data.__dlpack_device__()

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import foreign
 from .atomic import atomic_write
 
 #: The header is read into memory before any check of its content: cap it (as the reference does).
@@ -154,7 +155,7 @@ def write_stream(stream: BinaryIO, arrays: Mapping[str, np.ndarray],
 
 
 def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
-    """The safetensors bytes of ``arrays`` (a name -> NumPy array mapping).
+    """The safetensors bytes of ``arrays`` (a name -> NumPy array mapping), built in one copy.
 
     Example:
         >>> import numpy as np
@@ -166,7 +167,7 @@ def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None =
                [2., 5.]])
     """
     header, ordered = _plan(arrays, metadata)
-    return header + b"".join(_raw_bytes(array).tobytes() for array in ordered)
+    return b"".join([header, *(_raw_bytes(array) for array in ordered)])
 
 
 def write_file(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
@@ -202,8 +203,8 @@ def _reject_duplicates(pairs):
     return result
 
 
-def parse_header(raw: bytes, data_size: int, source: str) -> tuple[list[TensorInfo], dict[str, str]]:
-    """Validate a JSON header against ``data_size`` bytes of payload.
+def parse_header(raw: bytes, data_size: int | None, source: str) -> tuple[list[TensorInfo], dict[str, str]]:
+    """Validate a JSON header against ``data_size`` bytes of payload (None: not known yet).
 
     Returns the tensors sorted by offset and the metadata. Every inconsistency
     (bad JSON, unknown dtype, shape that does not match the byte range, gaps,
@@ -212,8 +213,8 @@ def parse_header(raw: bytes, data_size: int, source: str) -> tuple[list[TensorIn
     """
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise SafetensorsError(f"{source}: header is not valid JSON ({err}); the file is corrupt "
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise SafetensorsError(f"{source}: header is not valid JSON ({_describe(err)}); the file is corrupt "
                                "or not safetensors") from None
     if not isinstance(header, dict):
         raise SafetensorsError(f"{source}: header is a JSON {type(header).__name__}, expected an object")
@@ -246,30 +247,67 @@ def parse_header(raw: bytes, data_size: int, source: str) -> tuple[list[TensorIn
             raise SafetensorsError(f"{source}: tensor {info.name!r} starts at byte {info.begin} and {problem} "
                                    f"(expected {position}); the header is corrupt")
         position = info.end
-    if position != data_size:
+    if data_size is not None and position != data_size:
         state = "truncated" if position > data_size else "longer than its header says"
         raise SafetensorsError(f"{source}: the file is {state}: the header declares {position} bytes of "
                                f"tensor data, the file holds {data_size}")
     return infos, metadata
 
 
-def _header_length(prefix: bytes, total: int, source: str) -> int:
+def _describe(err: Exception) -> str:
+    return "nested too deeply" if isinstance(err, RecursionError) else str(err)
+
+
+def declared_data_size(infos: list[TensorInfo]) -> int:
+    """The bytes of tensor data a validated header declares (its tensors are contiguous from 0)."""
+    return infos[-1].end if infos else 0
+
+
+def _not_safetensors(source: str, head: bytes, problem: str) -> SafetensorsError:
+    """The error for a file that failed to parse: what it is, when its first bytes say so."""
+    what = foreign.identify(head)
+    return SafetensorsError(f"{source}: {what}" if what else f"{source}: {problem}")
+
+
+def _header_length(prefix: bytes, following: int | None, source: str, head=None) -> int:
+    """The header length in ``prefix``; ``following``: bytes after it (None for a stream).
+
+    ``head`` gives the file's first bytes (a callable reading them on demand, for
+    streams), to name a foreign format when the length makes no sense.
+    """
+    def first_bytes() -> bytes:
+        return head() if callable(head) else head or prefix
+
     if len(prefix) < 8:
-        raise SafetensorsError(f"{source}: the file is {total} bytes long, too short for a safetensors "
-                               "header (empty or truncated)")
+        raise _not_safetensors(source, first_bytes(), f"the file is {len(prefix)} bytes long, too short for "
+                               "a safetensors header (empty or truncated)")
     (length,) = struct.unpack("<Q", prefix)
-    if length > min(MAX_HEADER_BYTES, total - 8):
-        raise SafetensorsError(f"{source}: declared header length {length} exceeds the "
-                               f"{total - 8} bytes that follow; the file is truncated or not safetensors")
+    if length > MAX_HEADER_BYTES or (following is not None and length > following):
+        after = "" if following is None else f" exceeds the {following} bytes that follow"
+        raise _not_safetensors(source, first_bytes(), f"declared header length {length}{after or ' is too large'}; "
+                               "the file is truncated or not safetensors")
     return length
+
+
+def _parse(prefix: bytes, raw: bytes, data_size: int | None, source: str):
+    """:func:`parse_header`, naming a foreign format when the header is not JSON at all."""
+    try:
+        return parse_header(raw, data_size, source)
+    except SafetensorsError:
+        what = None if raw[:1] == b"{" else foreign.identify(prefix + raw[:foreign.HEAD_BYTES])
+        if what:
+            raise SafetensorsError(f"{source}: {what}") from None
+        raise
 
 
 def read_header(stream: BinaryIO, source: str) -> tuple[list[TensorInfo], dict[str, str], int]:
     """Read and validate the header of an open file; returns tensors, metadata and data start."""
     total = os.fstat(stream.fileno()).st_size
     stream.seek(0)
-    length = _header_length(stream.read(8), total, source)
-    infos, metadata = parse_header(stream.read(length), total - 8 - length, source)
+    head = stream.read(foreign.HEAD_BYTES)
+    length = _header_length(head[:8], total - 8, source, head)
+    stream.seek(8)
+    infos, metadata = _parse(head[:8], stream.read(length), total - 8 - length, source)
     return infos, metadata, 8 + length
 
 
@@ -315,11 +353,93 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
         return read_header(stream, source)[1]
 
 
+# ---------------------------------------------------------------------- streams (file objects)
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes; fewer only at the end of the stream (raw streams may return short reads)."""
+    chunks, got = [], 0
+    while got < size:
+        chunk = stream.read(size - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _fill(stream: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the stream ends; returns the bytes read."""
+    got = 0
+    while got < len(view):
+        if hasattr(stream, "readinto"):
+            count = stream.readinto(view[got:])
+        else:
+            chunk = stream.read(len(view) - got)
+            count = len(chunk)
+            view[got:got + count] = chunk
+        if not count:
+            break
+        got += count
+    return got
+
+
+def _remaining(stream: BinaryIO) -> int | None:
+    """Bytes left after the current position, or None when the stream cannot seek."""
+    try:
+        if not stream.seekable():
+            return None
+        position = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - position
+
+
+def read_stream(stream: BinaryIO, source: str, tensors: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read one safetensors object from a binary stream, starting at its current position.
+
+    Exactly the object's bytes are consumed, so several objects written one after
+    the other into a stream read back in turn; the stream need not be seekable.
+    When it is, a truncated payload is reported before any tensor memory is
+    allocated.
+
+    Args:
+        stream: a binary file object (``open(path, "rb")``, ``io.BytesIO``...).
+        source: how errors name it.
+        tensors: False reads the header only (the metadata; no arrays).
+    """
+    available = _remaining(stream)
+    prefix = _read_exactly(stream, 8)
+    length = _header_length(prefix, None if available is None else available - 8, source,
+                            lambda: prefix + _read_exactly(stream, foreign.HEAD_BYTES))
+    raw = _read_exactly(stream, length)
+    if len(raw) < length:
+        raise _not_safetensors(source, prefix + raw[:foreign.HEAD_BYTES],
+                               f"the stream ends {len(raw)} bytes into a header declared as {length} bytes "
+                               "long (truncated)")
+    infos, metadata = _parse(prefix, raw, None, source)
+    size = declared_data_size(infos)
+    if available is not None and size > available - 8 - length:
+        raise SafetensorsError(f"{source}: the file is truncated: the header declares {size} bytes of tensor "
+                               f"data, the stream holds {available - 8 - length}")
+    arrays: dict[str, np.ndarray] = {}
+    if not tensors:
+        return arrays, metadata
+    for info in infos:  # in offset order, back to back from 0 (parse_header checked)
+        array = np.empty(info.shape, _numpy_dtype(info.code, source, info.name))
+        if array.nbytes and _fill(stream, _raw_bytes(array)) != array.nbytes:
+            raise SafetensorsError(f"{source}: the stream ends inside tensor {info.name!r}; the header declares "
+                                   f"{size} bytes of tensor data (truncated)")
+        arrays[info.name] = _finish(array, info.code)
+    return arrays, metadata
+
+
 def loads(data: bytes, source: str = "<bytes>") -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Parse safetensors bytes into NumPy arrays (copies) and metadata."""
     data = memoryview(data)
-    length = _header_length(bytes(data[:8]), len(data), source)
-    infos, metadata = parse_header(bytes(data[8:8 + length]), len(data) - 8 - length, source)
+    head = bytes(data[:foreign.HEAD_BYTES])
+    length = _header_length(head[:8], len(data) - 8, source, head)
+    infos, metadata = _parse(head[:8], bytes(data[8:8 + length]), len(data) - 8 - length, source)
     start = 8 + length
     arrays = {}
     for info in infos:

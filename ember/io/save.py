@@ -1,128 +1,267 @@
-"""``ember.save`` / ``ember.load``: tensors and state dicts as safetensors files.
+"""``ember.save`` / ``ember.load``: PyTorch's calls, safetensors files, no pickle.
 
-Nothing here unpickles: a file holds raw numbers and a JSON header, so loading
-one from an untrusted source cannot run code. Arrays are made C-contiguous
-before writing (transposed and strided views are saved with their values, not
-their buffers), GPU arrays are copied to the host, and the file appears
-atomically. :func:`load_weights` loads a file into a module and, when anything
-does not match, raises an error that names the file and leaves the module as it
-was.
+``ember.save(obj, f)`` takes what ``torch.save`` is given in practice: a tensor, a
+``state_dict``, or a whole training checkpoint (nested dicts, lists, tuples and
+``OrderedDict`` of tensors, NumPy arrays, numbers, strings, bytes and None), and
+``f`` is a path or a binary file object. ``ember.load(f, map_location=None,
+weights_only=None)`` gives the same structure back.
+
+The file is safetensors: the tensors as raw numbers, and the structure around
+them as JSON in the header (see :mod:`ember.io.tree`). Nothing is pickled, so
+loading a file from an untrusted source cannot run code, and a whole module, a
+function or an object of another class is refused (before the file is touched)
+rather than pickled. Arrays are made C-contiguous before writing (transposed and
+strided views are saved with their values), GPU arrays are copied to the host
+and their device is recorded, and a file at a path appears atomically.
+:func:`load_weights` loads a file into a module and, when anything does not
+match, raises an error that names the file and leaves the module as it was.
 """
 from __future__ import annotations
 
+import io
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any, BinaryIO, Union
 
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from . import safetensors_io
+from . import safetensors_io, tree
+from .host import to_host_array  # noqa: F401 - re-exported: checkpoint and torch_interop use it from here
+from .safetensors_io import SafetensorsError
 
-#: Metadata key marking what a file holds (``"tensor"``, ``"state_dict"``, ``"checkpoint"``).
+#: Metadata key marking what a file holds (``"tensor"``, ``"state_dict"``, ``"tree"``, ``"checkpoint"``).
 KIND_KEY = "ember.kind"
+#: Metadata key of the JSON structure (every file written by :func:`save` has one).
+TREE_KEY = "ember.tree"
 #: Key of the single tensor in a file written by ``save(tensor, path)``.
 SINGLE_TENSOR_KEY = "tensor"
+_RESERVED_METADATA = (KIND_KEY, TREE_KEY)
+
+#: What ``f`` may be: a path, or a binary file object.
+FileLike = Union[str, os.PathLike, BinaryIO]
+#: Where :func:`load` puts tensors: None (where they were saved), a device, or {saved: target}.
+MapLocation = Union[None, str, Mapping]
 
 
-def to_host_array(value, name: str = "value") -> np.ndarray:
-    """The NumPy array behind a Tensor, NumPy/CuPy array or NumPy scalar (GPU data is copied)."""
-    if isinstance(value, Tensor):
-        value = value.data
-    if isinstance(value, np.generic):
-        return np.asarray(value)
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "__cuda_array_interface__") or backend.device_of(value) != "cpu":
-        return backend.to_device(value, "cpu")
-    raise TypeError(f"ember.save: {name} is a {type(value).__name__}; only tensors and arrays can be "
-                    "saved as tensors (put plain values in metadata=, or use a checkpoint)")
+def _is_path(f: Any) -> bool:
+    return isinstance(f, (str, os.PathLike))
 
 
-def _named_arrays(obj) -> tuple[dict, str]:
-    # Imported here: `import ember.io` must not need the nn package loaded.
-    from ..nn.module import Module
+def _check_file(f: Any, op: str, needs: str) -> None:
+    """Refuse what is neither a path nor a binary file object, before anything is written."""
+    if _is_path(f):
+        return
+    if isinstance(f, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{op}: f is {type(f).__name__}; pass a path, or wrap the data in io.BytesIO")
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"{op}: {_source(f)} is open in text mode; open it in binary mode "
+                        f"(open(path, {'wb' if needs == 'write' else 'rb'!r}))")
+    if not callable(getattr(f, needs, None)):
+        raise TypeError(f"{op}: f must be a path (str or os.PathLike) or a binary file object with "
+                        f".{needs}(), got {type(f).__name__}")
 
-    if isinstance(obj, Module):
-        obj = obj.state_dict()
+
+def _source(f: Any) -> str:
+    """How errors name ``f``: the path, a file object's name, or ``<BytesIO>``."""
+    if _is_path(f):
+        return os.fspath(f)
+    name = getattr(f, "name", None)
+    return name if isinstance(name, str) else f"<{type(f).__name__}>"
+
+
+def _kind(obj: Any) -> str:
     if isinstance(obj, Tensor):
-        return {SINGLE_TENSOR_KEY: to_host_array(obj)}, "tensor"
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"ember.save: expected a Tensor, a dict of tensors or a Module, got {type(obj).__name__}")
-    arrays = {}
-    for key, value in obj.items():
-        if not isinstance(key, str):
-            raise TypeError(f"ember.save: keys must be strings, got {key!r}")
-        arrays[key] = to_host_array(value, f"the value of {key!r}")
-    return arrays, "state_dict"
+        return "tensor"
+    if isinstance(obj, Mapping) and all(isinstance(k, str) for k in obj) \
+            and all(isinstance(v, Tensor) for v in obj.values()):
+        return "state_dict"
+    return "tree"
 
 
-def save(obj, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
-    """Save a tensor, a ``{name: tensor}`` dict or a module's ``state_dict`` as safetensors.
+def save(obj: Any, f: FileLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Save ``obj`` to a path or a binary file object, as ``torch.save(obj, f)`` does, without pickle.
 
     Args:
-        obj: a :class:`~ember.Tensor`, a mapping from names to tensors or arrays,
-            or a :class:`~ember.nn.Module` (its ``state_dict()`` is saved).
-        path: the file to write (conventionally ``*.safetensors``); it is
-            replaced atomically.
-        metadata: optional ``str -> str`` pairs stored in the header.
-
-    Example:
-        >>> import ember, os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
-        >>> ember.save({"w": ember.ones(2, 3).T}, path)
-        >>> ember.load(path)["w"].shape
-        (3, 2)
-    """
-    arrays, kind = _named_arrays(obj)
-    header = dict(metadata or {})
-    header[KIND_KEY] = kind
-    safetensors_io.write_file(path, arrays, header)
-
-
-def _wrap(array: np.ndarray, device: str | None) -> Tensor:
-    if device not in (None, "cpu"):
-        array = backend.to_device(array, device)
-    # _make: no checks or copies, and it accepts bfloat16 arrays that Tensor() refuses.
-    return Tensor._make(array, False, None, 0)
-
-
-def load(path: str | os.PathLike, device: str | None = None):
-    """Load a file written by :func:`save` (or any safetensors file).
-
-    Args:
-        path: the file.
-        device: ``"cpu"`` (default) or ``"cuda"``.
-
-    Returns:
-        A :class:`~ember.Tensor` when a single tensor was saved, otherwise an
-        ``OrderedDict`` of name -> tensor in file order.
+        obj: a tensor, a ``state_dict``, or any nesting of ``dict``, ``OrderedDict``,
+            ``list`` and ``tuple`` holding Ember tensors, NumPy arrays and scalars,
+            ``int``, ``float``, ``bool``, ``None``, ``str`` and ``bytes`` (a
+            training checkpoint). Dict keys may be ``str``, ``int``, ``float``,
+            ``bool``, ``None`` or tuples of them. PyTorch tensors are accepted too
+            and load back as Ember tensors (a way to convert a ``.pt`` file).
+        f: a path (``str`` or ``os.PathLike``), replaced atomically, or a binary
+            file object open for writing (``open(path, "wb")``, ``io.BytesIO()``),
+            written in one call at its current position and left open.
+        metadata: optional ``str -> str`` pairs stored in the header (read them
+            with :func:`read_metadata`).
 
     Raises:
-        SafetensorsError: the file is corrupt, truncated or not safetensors;
-            the message names the file and what is wrong.
+        TypeError: ``obj`` holds something that would need pickle: a whole
+            :class:`~ember.nn.Module` (save ``model.state_dict()``), a function,
+            an object of another class. The message names it and its place
+            (``obj["args"]["fn"]``). Nothing is written: an existing file is
+            left as it was, and no new one appears.
+
+    Example:
+        >>> import ember, io
+        >>> from ember import nn
+        >>> model = nn.Linear(3, 2)
+        >>> buffer = io.BytesIO()
+        >>> ember.save({"epoch": 3, "model": model.state_dict(), "betas": (0.9, 0.999)}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> checkpoint = ember.load(buffer)
+        >>> checkpoint["epoch"], checkpoint["betas"], checkpoint["model"]["weight"].shape
+        (3, (0.9, 0.999), (2, 3))
+        >>> model.load_state_dict(checkpoint["model"])
+        ([], [])
+    """
+    _check_file(f, "ember.save", "write")
+    skeleton, arrays = tree.flatten(obj, "", root="obj", op="ember.save")
+    header = dict(metadata or {})
+    for key, value in header.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"ember.save: metadata must map str to str, got {key!r}: {type(value).__name__}")
+        if key in _RESERVED_METADATA:
+            raise ValueError(f"ember.save: metadata key {key!r} is reserved for Ember")
+    header[KIND_KEY] = _kind(obj)
+    header[TREE_KEY] = json.dumps(skeleton, allow_nan=False, ensure_ascii=False)
+    if _is_path(f):
+        safetensors_io.write_file(f, arrays, header)  # plans the header before the temporary file exists
+    else:
+        f.write(safetensors_io.dumps(arrays, header))
+        if callable(getattr(f, "flush", None)):
+            f.flush()
+
+
+# ---------------------------------------------------------------------- loading
+def _read(f: FileLike, op: str, tensors: bool = True) -> tuple[dict, dict, str]:
+    _check_file(f, op, "read")
+    source = _source(f)
+    if _is_path(f):
+        if not tensors:
+            return {}, safetensors_io.read_metadata(f), source
+        arrays, metadata = safetensors_io.read_file(f)
+    else:
+        arrays, metadata = safetensors_io.read_stream(f, source, tensors=tensors)
+    return arrays, metadata, source
+
+
+def _target_device(saved: str, map_location: MapLocation) -> str:
+    if map_location is None:
+        target = saved
+    elif isinstance(map_location, Mapping):
+        target = map_location.get(saved, map_location.get(saved.split(":")[0], saved))
+    elif callable(map_location):
+        raise TypeError("ember.load: map_location as a function is not supported (Ember files hold arrays, "
+                        "not storages); pass 'cpu', 'cuda', 'cuda:N', a device or a {saved: target} dict")
+    else:
+        target = map_location
+    target = str(target)  # torch.device('cpu') and ember devices print as their name
+    if target != "cpu" and not target.startswith("cuda"):
+        raise ValueError(f"ember.load: map_location gives device {target!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+    return target
+
+
+def _tensor_maker(map_location: MapLocation, source: str):
+    """``wrap(array, saved_device)`` for :func:`tree.unflatten`: a Tensor on the chosen device."""
+    def wrap(array: np.ndarray, saved: str) -> Tensor:
+        target = _target_device(saved, map_location)
+        if target != "cpu":
+            try:
+                array = backend.to_device(array, target)
+            except RuntimeError as err:
+                where = f"was saved on {saved}" if map_location is None else f"is mapped to {target}"
+                raise RuntimeError(f"{source}: a tensor {where}, but {err}. Load it on the CPU with "
+                                   "ember.load(f, map_location='cpu')") from None
+        # _make: no checks or copies, and it accepts bfloat16 arrays that Tensor() refuses.
+        return Tensor._make(array, False, None, 0)
+
+    return wrap
+
+
+def _rebuild(arrays: dict, metadata: dict, source: str, wrap) -> Any:
+    """The saved object, from any file Ember writes or reads (older formats included)."""
+    if TREE_KEY in metadata:
+        try:
+            skeleton = json.loads(metadata[TREE_KEY])
+        except (ValueError, RecursionError) as err:
+            raise SafetensorsError(f"{source}: the saved structure in the header is not valid JSON "
+                                   f"({'nested too deeply' if isinstance(err, RecursionError) else err})") from None
+        try:
+            return tree.unflatten(skeleton, arrays, source, wrap)
+        except SafetensorsError:
+            raise
+        except ValueError as err:  # tree names the file and the problem
+            raise SafetensorsError(str(err)) from None
+    if metadata.get(KIND_KEY) == "checkpoint":
+        from .checkpoint import checkpoint_contents  # here: checkpoint imports this module
+
+        return checkpoint_contents(arrays, metadata, source, wrap)
+    if metadata.get(KIND_KEY) == "tensor" and list(arrays) == [SINGLE_TENSOR_KEY]:
+        return wrap(arrays[SINGLE_TENSOR_KEY], "cpu")
+    # A state dict written before the JSON structure existed, or any safetensors file.
+    return OrderedDict((name, wrap(array, "cpu")) for name, array in arrays.items())
+
+
+def load(f: FileLike, map_location: MapLocation = None, *, weights_only: bool | None = None,
+         device: str | None = None) -> Any:
+    """Load what :func:`save` wrote (or any safetensors file), as ``torch.load(f)`` does.
+
+    Args:
+        f: a path or a binary file object open for reading (read from its
+            current position; exactly one saved object is consumed).
+        map_location: where tensors go. ``None`` (default): the device they were
+            saved from (the CPU for files without that record); ``"cpu"``,
+            ``"cuda"``, ``"cuda:N"`` or a device object: all of them there; a dict
+            ``{"cuda:0": "cpu"}``: per saved device. NumPy arrays stay NumPy arrays.
+        weights_only: accepted for PyTorch compatibility; it changes nothing.
+            Ember files hold only data, never code, so every load is what
+            ``weights_only=True`` asks for, and ``False`` has nothing unsafe to allow.
+        device: older spelling of ``map_location`` (a device).
+
+    Returns:
+        The saved structure: dicts, ``OrderedDict``, lists and tuples as they were
+        (int keys stay ints), tensors as :class:`~ember.Tensor` with their dtype
+        and shape (``requires_grad=False``), NumPy arrays and scalars as NumPy,
+        numbers, strings and bytes as themselves. Tensors saved twice (tied
+        weights) come back as two copies. A plain safetensors file loads as an
+        ``OrderedDict`` of name -> tensor; a file of
+        :func:`ember.io.save_checkpoint` as a dict of its parts.
+
+    Raises:
+        SafetensorsError: the file is corrupt, truncated, not safetensors, or a
+            PyTorch pickle (the message says how to convert it); it names the file.
 
     Example:
         >>> import ember, os, tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "x.safetensors")
         >>> ember.save(ember.arange(3), path)
-        >>> ember.load(path)
+        >>> ember.load(path, map_location="cpu")
         tensor([0, 1, 2])
     """
-    arrays, metadata = safetensors_io.read_file(path)
-    if metadata.get(KIND_KEY) == "tensor" and list(arrays) == [SINGLE_TENSOR_KEY]:
-        return _wrap(arrays[SINGLE_TENSOR_KEY], device)
-    return OrderedDict((name, _wrap(array, device)) for name, array in arrays.items())
+    if weights_only not in (None, True, False):
+        raise TypeError(f"ember.load: weights_only must be a bool or None, got {weights_only!r}")
+    if device is not None:
+        if map_location is not None:
+            raise TypeError("ember.load: pass map_location or device, not both")
+        map_location = device
+    if map_location is not None and not isinstance(map_location, Mapping):
+        _target_device("cpu", map_location)  # a bad device fails before the file is read
+    arrays, metadata, source = _read(f, "ember.load")
+    return _rebuild(arrays, metadata, source, _tensor_maker(map_location, source))
 
 
-def load_weights(module, path: str | os.PathLike, strict: bool = True):
+def load_weights(module, f: FileLike, strict: bool = True):
     """Load a weights file or a checkpoint into ``module``; all or nothing.
 
     Args:
         module: the :class:`~ember.nn.Module` to fill.
-        path: a file written by :func:`save` (or by ``safetensors`` from PyTorch
-            with matching names), or a checkpoint file (its model part is used).
+        f: a path or binary file object holding a ``state_dict`` written by
+            :func:`save` (or by ``safetensors`` from PyTorch with matching names),
+            or a checkpoint of :func:`ember.io.save_checkpoint` (its model part).
         strict: require the file's names to match the module's exactly.
 
     Returns:
@@ -130,30 +269,44 @@ def load_weights(module, path: str | os.PathLike, strict: bool = True):
 
     Raises:
         SafetensorsError: the file is corrupt or truncated.
-        StateDictError: names or shapes do not match; the message starts with
-            the file name, and the module is left unchanged.
+        StateDictError: names or shapes do not match, or the file holds something
+            other than a state dict; the message starts with the file name, and
+            the module is left unchanged.
 
     Example:
         >>> import ember, os, tempfile
         >>> from ember import nn
         >>> path = os.path.join(tempfile.mkdtemp(), "linear.safetensors")
-        >>> ember.save(nn.Linear(3, 2), path)
+        >>> ember.save(nn.Linear(3, 2).state_dict(), path)
         >>> ember.io.load_weights(nn.Linear(3, 2), path)
         ([], [])
     """
     from ..nn.module import StateDictError
 
-    arrays, metadata = safetensors_io.read_file(path)
+    arrays, metadata, source = _read(f, "load_weights")
     if metadata.get(KIND_KEY) == "checkpoint":
         from .checkpoint import MODEL_PREFIX  # here: checkpoint imports this module
 
-        arrays = {k[len(MODEL_PREFIX):]: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
+        state = {k[len(MODEL_PREFIX):]: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
+    else:
+        state = _rebuild(arrays, metadata, source, _tensor_maker("cpu", source))
+        if not (isinstance(state, Mapping) and all(isinstance(v, (Tensor, np.ndarray)) for v in state.values())):
+            keys = f" with keys {list(state)[:8]}" if isinstance(state, Mapping) else ""
+            raise StateDictError(f"{source}: holds a {type(state).__name__}{keys}, not a state dict of tensors; "
+                                 "load it with ember.load and pass the state dict inside it to "
+                                 "model.load_state_dict")
     try:
-        return module.load_state_dict(arrays, strict=strict)
+        return module.load_state_dict(state, strict=strict)
     except StateDictError as err:
-        raise StateDictError(f"{os.fspath(path)}: {err}") from None
+        raise StateDictError(f"{source}: {err}") from None
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The ``str -> str`` metadata of a safetensors file, without reading its tensors."""
-    return safetensors_io.read_metadata(path)
+def read_metadata(f: FileLike) -> dict[str, str]:
+    """The ``str -> str`` metadata of a file, without reading its tensors.
+
+    Holds the ``metadata=`` given to :func:`save`, plus Ember's own keys
+    (``"ember.kind"``: ``"tensor"``, ``"state_dict"``, ``"tree"`` or
+    ``"checkpoint"``; ``"ember.tree"``: the JSON structure). A file object is
+    left just after the header.
+    """
+    return _read(f, "read_metadata", tensors=False)[1]

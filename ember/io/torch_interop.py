@@ -18,17 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import safetensors_io
-from .save import load_weights, to_host_array
-
-
-def _torch_to_numpy(value, name: str) -> np.ndarray:
-    """A NumPy copy of a torch tensor (duck-typed), or of an array/Tensor."""
-    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
-        value = value.detach().cpu()
-        if str(getattr(value, "dtype", "")) == "torch.bfloat16":
-            value = value.float()  # NumPy has no bfloat16; float32 holds every bfloat16 exactly
-        return np.array(value.numpy(), copy=True)
-    return to_host_array(value, f"the value of {name!r}")
+from .host import to_host_array
+from .save import load_weights
 
 
 def load_torch_state_dict(module, source, strict: bool = True):
@@ -54,7 +45,7 @@ def load_torch_state_dict(module, source, strict: bool = True):
         return load_weights(module, source, strict=strict)
     if not isinstance(source, Mapping):
         raise TypeError(f"load_torch_state_dict: expected a path or a state_dict mapping, got {type(source).__name__}")
-    arrays = {name: _torch_to_numpy(value, name) for name, value in source.items()}
+    arrays = {name: to_host_array(value, f"the value of {name!r}") for name, value in source.items()}
     return module.load_state_dict(arrays, strict=strict)
 
 

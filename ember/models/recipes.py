@@ -53,7 +53,7 @@ class SequenceLogits(nn.Module):
     def forward(self, tokens: Tensor) -> Tensor:
         out = self.model(tokens)
         logits = out[0] if isinstance(out, tuple) else out
-        return logits.transpose(0, 2, 1)
+        return logits.permute(0, 2, 1)
 
 
 def _tinyshakespeare(train: bool, download: bool):

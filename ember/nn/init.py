@@ -1,6 +1,6 @@
 """Initialisers: fill a parameter in place, as ``torch.nn.init`` does.
 
-Every function writes into ``tensor.data`` without recording anything (it acts
+Every function writes into ``tensor._data`` without recording anything (it acts
 like PyTorch's ``with torch.no_grad()``), draws from the seeded global
 generator (:func:`ember.backend.generator`, so ``ember.manual_seed`` makes it
 reproducible) and returns the tensor. Layers use the same defaults as PyTorch,
@@ -94,7 +94,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _write(tensor: Tensor, values) -> Tensor:
     """Store ``values`` into ``tensor`` in place (no graph), keeping its dtype."""
-    data = tensor.data
+    data = tensor._data
     data[...] = values.astype(data.dtype, copy=False) if hasattr(values, "astype") else values
     tensor._version += 1
     return tensor
@@ -122,7 +122,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     _check_float("uniform_", tensor)
     if a > b:
         raise ValueError(f"uniform_: lower bound {a} exceeds upper bound {b}")
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     sample = backend.generator(xp).random(tensor.shape, dtype=_draw_dtype(tensor))
     return _write(tensor, sample * (b - a) + a)
 
@@ -140,7 +140,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     _check_float("normal_", tensor)
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     sample = backend.generator(xp).standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
     return _write(tensor, sample * std + mean)
 
@@ -159,7 +159,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     _check_float("trunc_normal_", tensor)
     if a >= b:
         raise ValueError(f"trunc_normal_: empty interval [{a}, {b}]")
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     gen = backend.generator(xp)
     values = gen.standard_normal(tensor.shape) * std + mean
     outside = (values < a) | (values > b)
@@ -221,7 +221,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     return _write(tensor, xp.eye(*tensor.shape, dtype=tensor.dtype))
 
 
@@ -241,7 +241,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if out_channels % groups:
         raise ValueError(f"dirac_: {out_channels} output channels cannot be split into {groups} groups")
     per_group = out_channels // groups
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     values = xp.zeros(tensor.shape, dtype=tensor.dtype)
     centre = tuple(k // 2 for k in tensor.shape[2:])
     for g in range(groups):
@@ -325,11 +325,11 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tensor.shape}")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     flat = backend.generator(xp).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -26,7 +26,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        super().__init__(data._data if isinstance(data, Tensor) else data)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -257,7 +257,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of parameter elements."""
-        return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------ modes and grads
     def train(self, mode: bool = True) -> "Module":
@@ -278,7 +278,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Freeze (``False``) or unfreeze all parameters."""
@@ -298,7 +298,7 @@ class Module:
                     if not is_device and not is_float:
                         continue
                     moved = t.detach().to(target)
-                    t.data = moved.data
+                    t._data = moved._data
                     if t.grad is not None:
                         t.grad = t.grad.to(target)
         return self
@@ -341,7 +341,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             shape = tuple(getattr(array, "shape", ()))
             if shape != target.shape:
                 mismatched.append(f"{key}: checkpoint {shape} vs model {target.shape}")
@@ -363,7 +363,7 @@ class Module:
             target = targets[key]
             # Copy into the existing array (as PyTorch's param.copy_()): optimizers,
             # compiled steps and flat parameter views keep pointing at live memory.
-            target.data[...] = _convert_like(array, target.data)
+            target._data[...] = _convert_like(array, target._data)
             target._version += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -210,7 +210,7 @@ def repeat(g, call):
     name = g.value(x)
     shape = list(x.shape)
     if axis is None:
-        name, shape, axis = g.node("Reshape", [name, g.ints([-1])]), [x.size], 0
+        name, shape, axis = g.node("Reshape", [name, g.ints([-1])]), [x.numel()], 0
     axis = int(axis) % len(shape)
     expanded = shape[:axis + 1] + [1] + shape[axis + 1:]
     reps = [1] * len(expanded)

@@ -56,7 +56,7 @@ def trace_graph(model, example_input, opset: int = DEFAULT_OPSET, input_names=No
     inputs = _as_tensors(example_input)
     parameter_names = {}
     if hasattr(model, "state_dict"):
-        parameter_names = {id(t.data): name for name, t in model.state_dict().items()}
+        parameter_names = {id(t._data): name for name, t in model.state_dict().items()}
     # Eval mode: dropout off, batch norm on running statistics, which is what inference runs.
     with no_grad(), record() as calls:
         outputs = _outputs(_run_in_eval(model, inputs))
@@ -64,7 +64,7 @@ def trace_graph(model, example_input, opset: int = DEFAULT_OPSET, input_names=No
     g = GraphBuilder(opset, parameter_names)
     input_names = _names(input_names, len(inputs), "input")
     for tensor, name in zip(inputs, input_names):
-        g.add_input(tensor.data, name)
+        g.add_input(tensor._data, name)
     for call in calls:
         convert = CONVERTERS.get(call.fn.name)
         if convert is None:
@@ -78,12 +78,12 @@ def trace_graph(model, example_input, opset: int = DEFAULT_OPSET, input_names=No
     output_names = _names(output_names, len(outputs), "output")
     graph_outputs = []
     for tensor, name in zip(outputs, output_names):
-        source = g.value(tensor.data) if g.is_traced(tensor.data) else g.constant(tensor.data)
+        source = g.value(tensor._data) if g.is_traced(tensor._data) else g.constant(tensor._data)
         g.node("Identity", [source], [name])
-        graph_outputs.append(onnx.helper.make_tensor_value_info(name, g.tensor_type(tensor.data),
+        graph_outputs.append(onnx.helper.make_tensor_value_info(name, g.tensor_type(tensor._data),
                                                                 list(tensor.shape)))
     _check_inputs_used(g, inputs, input_names)
-    graph_inputs = [onnx.helper.make_tensor_value_info(name, g.tensor_type(t.data), list(t.shape))
+    graph_inputs = [onnx.helper.make_tensor_value_info(name, g.tensor_type(t._data), list(t.shape))
                     for t, name in zip(inputs, input_names)]
     graph = onnx.helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs, g.initializers)
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],

@@ -90,8 +90,8 @@ def _decomposed(decompose, arrays, params):
     with no_grad():
         result = decompose(tuple(Tensor._make(a, False, None, 0) for a in arrays), params)
     if isinstance(result, tuple):
-        return tuple(t.data for t in result)
-    return result.data
+        return tuple(t._data for t in result)
+    return result._data
 
 
 @contextlib.contextmanager

@@ -138,7 +138,7 @@ def channel_sum(g):
     from .movement import reshape, transpose
 
     rows = reshape(transpose(g, (0,) + tuple(range(2, g.ndim)) + (1,)), (-1, g.shape[1]))
-    xp = array_module(g.data)
+    xp = array_module(g._data)
     ones = Tensor._make(xp.ones(rows.shape[0], dtype=g.dtype), False, None, 0)
     return ones @ rows
 

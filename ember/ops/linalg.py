@@ -5,6 +5,7 @@ import string
 
 from ..autograd.function import Function, apply
 from ..backend import array_module
+from ..errors import ShapeError
 from .checks import to_tensor
 from .movement import broadcast_shapes, reshape
 
@@ -44,11 +45,11 @@ def matmul(a, b):
     """
     a, b = to_tensor(a), to_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} are not aligned ({inner_a} != {inner_b})"
         )
     if a.dtype != b.dtype:
@@ -68,6 +69,69 @@ def matmul(a, b):
 
 
 # ------------------------------------------------------------------ einsum
+def _require_ndim(op: str, name: str, x, ndim: int) -> None:
+    if x.ndim != ndim:
+        raise ShapeError(f"{op}: {name} must be {ndim}-D, got shape {x.shape}")
+
+
+def mm(input, mat2):
+    """Product of two matrices (``torch.mm``: 2-D only, no broadcasting)."""
+    input, mat2 = to_tensor(input), to_tensor(mat2)
+    _require_ndim("mm", "input", input, 2)
+    _require_ndim("mm", "mat2", mat2, 2)
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched product of (B, n, m) and (B, m, p) tensors (``torch.bmm``: no broadcasting)."""
+    input, mat2 = to_tensor(input), to_tensor(mat2)
+    _require_ndim("bmm", "input", input, 3)
+    _require_ndim("bmm", "mat2", mat2, 3)
+    if input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm: batch sizes differ, shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix-vector product (``torch.mv``)."""
+    input, vec = to_tensor(input), to_tensor(vec)
+    _require_ndim("mv", "input", input, 2)
+    _require_ndim("mv", "vec", vec, 1)
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of equal length (``torch.dot``)."""
+    input, other = to_tensor(input), to_tensor(other)
+    _require_ndim("dot", "input", input, 1)
+    _require_ndim("dot", "other", other, 1)
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors (``torch.outer``)."""
+    input, vec2 = to_tensor(input), to_tensor(vec2)
+    _require_ndim("outer", "input", input, 1)
+    _require_ndim("outer", "vec2", vec2, 1)
+    return reshape(input, (-1, 1)) * reshape(vec2, (1, -1))
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else to_tensor(input) * beta) if beta != 0 else product
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` batched (``torch.baddbmm``)."""
+    product = bmm(batch1, batch2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else to_tensor(input) * beta) if beta != 0 else product
+
+
 def _parse(subscripts: str, shapes):
     """Explicit-form subscripts with ellipses replaced by fresh letters."""
     subscripts = subscripts.replace(" ", "")
@@ -77,7 +141,7 @@ def _parse(subscripts: str, shapes):
         lhs, rhs = subscripts, None
     inputs = lhs.split(",")
     if len(inputs) != len(shapes):
-        raise ValueError(f"einsum: subscripts name {len(inputs)} operands but {len(shapes)} were given")
+        raise ShapeError(f"einsum: subscripts name {len(inputs)} operands but {len(shapes)} were given")
     used = set(subscripts) - set(".,->")
     spare = [c for c in string.ascii_letters if c not in used]
     ellipsis_dims = 0
@@ -91,7 +155,7 @@ def _parse(subscripts: str, shapes):
             n = len(shape) - (len(term) - 3)
             term = term.replace("...", fill[ellipsis_dims - n:] if n else "")
         if len(term) != len(shape):
-            raise ValueError(f"einsum: term '{term}' has {len(term)} indices for an operand of shape {shape}")
+            raise ShapeError(f"einsum: term '{term}' has {len(term)} indices for an operand of shape {shape}")
         expanded.append(term)
     if rhs is None:
         counts = {}
@@ -144,7 +208,7 @@ def _einsum_operand_grad(g, operands, i, terms, output, spare):
     from ..tensor import Tensor
 
     term = terms[i]
-    xp = array_module(g.data)
+    xp = array_module(g._data)
     spare = list(spare)
     others_terms = [t for j, t in enumerate(terms) if j != i]
     others = [operands[j] for j in range(len(terms)) if j != i]
@@ -158,14 +222,14 @@ def _einsum_operand_grad(g, operands, i, terms, output, spare):
             fresh = spare.pop(0)
             target.append(fresh)
             extra_terms.append(c + fresh)
-            extra_ops.append(Tensor._make(xp.eye(sizes[c], dtype=g.data.dtype), False, None, 0))
+            extra_ops.append(Tensor._make(xp.eye(sizes[c], dtype=g._data.dtype), False, None, 0))
         else:
             seen.add(c)
             target.append(c)
     for c in seen:
         if c not in available:
             extra_terms.append(c)
-            extra_ops.append(Tensor._make(xp.ones(sizes[c], dtype=g.data.dtype), False, None, 0))
+            extra_ops.append(Tensor._make(xp.ones(sizes[c], dtype=g._data.dtype), False, None, 0))
     all_terms = [output] + others_terms + extra_terms
     all_ops = (g,) + tuple(others) + tuple(extra_ops)
     return apply(Einsum, all_ops, {"terms": tuple(all_terms), "output": "".join(target),

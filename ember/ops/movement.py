@@ -11,6 +11,7 @@ import builtins
 
 from ..autograd.function import Function, LinearFunction, apply, with_outputs
 from ..backend import array_module
+from ..errors import DimensionError, LayoutError, ShapeError
 from .checks import broadcast_error, to_tensor
 
 
@@ -56,7 +57,7 @@ def broadcast_to(x, shape):
     try:
         return apply(BroadcastTo, (x,), {"shape": shape})
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
 
 
 def sum_to(x, shape):
@@ -67,7 +68,7 @@ def sum_to(x, shape):
         return x
     lead = x.ndim - len(shape)
     if lead < 0 or any(s != 1 and s != xs for s, xs in zip(shape, x.shape[lead:])):
-        raise ValueError(f"sum_to: shape {x.shape} cannot be summed down to {shape}")
+        raise ShapeError(f"sum_to: shape {x.shape} cannot be summed down to {shape}")
     return apply(SumTo, (x,), {"shape": shape})
 
 
@@ -77,7 +78,7 @@ def expand(x, *shape):
     shape = _shape_args(shape)
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     return broadcast_to(x, full)
 
@@ -107,9 +108,30 @@ def reshape(x, *shape):
     try:
         return apply(Reshape, (x,), {"shape": shape})
     except ValueError:
-        raise ValueError(
-            f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) into {shape}"
+        raise ShapeError(
+            f"reshape: cannot reshape tensor of shape {x.shape} ({x.numel()} elements) into {shape}"
         ) from None
+
+
+def view(x, *shape):
+    """PyTorch's ``view``: :func:`reshape` that refuses to copy.
+
+    The result must share memory with ``x``; when the strides of ``x`` (after a
+    ``transpose`` or a stepped slice) cannot express the new shape, a
+    RuntimeError says to call ``.contiguous()`` or ``.reshape()``, as PyTorch does.
+    """
+    x = _tensor(x)
+    target = _shape_args(shape)
+    data = x._data
+    if not data.flags.c_contiguous and data.size > 1:
+        try:
+            data.reshape(target, copy=False)
+        except (ValueError, TypeError):
+            raise LayoutError(
+                f"view: size {target} is not compatible with the layout of a tensor of shape {x.shape} "
+                f"and strides {data.strides} (at least one dimension spans two contiguous subspaces); "
+                "use .reshape(...) or .contiguous().view(...)") from None
+    return reshape(x, target)
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
@@ -127,31 +149,83 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-def squeeze(x, axis=None):
-    """Remove dimensions of size 1 (all of them, or those in ``axis``)."""
+def squeeze(x, dim=None, *, axis=None):
+    """Remove dimensions of size 1: all of them, or those in ``dim`` that have size 1
+    (PyTorch leaves a named dimension of another size alone)."""
     x = _tensor(x)
-    if axis is None:
+    dim = dim if axis is None else axis
+    if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
-    axes = {_axis("squeeze", a, x.ndim) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
-    for a in axes:
-        if x.shape[a] != 1:
-            raise ValueError(f"squeeze: dimension {a} of shape {x.shape} has size {x.shape[a]}, not 1")
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
+    axes = {_axis("squeeze", a, x.ndim) for a in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1)))
 
 
-def unsqueeze(x, axis: int):
-    """Insert a dimension of size 1 at ``axis``."""
+def unsqueeze(x, dim: int = None, *, axis=None):
+    """Insert a dimension of size 1 at ``dim``."""
     x = _tensor(x)
-    a = _axis("unsqueeze", axis, x.ndim + 1)
+    dim = dim if axis is None else axis
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dim argument")
+    a = _axis("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:a] + (1,) + x.shape[a:])
+
+
+def unflatten(x, dim: int, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one entry may be -1)."""
+    x = _tensor(x)
+    d = _axis("unflatten", dim, x.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or (
+            -1 in sizes and (known == 0 or x.shape[d] % known)):
+        raise ShapeError(f"unflatten: sizes {sizes} do not multiply to dimension {d} of shape {x.shape}")
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def narrow(x, dim: int, start: int, length: int):
+    """The slice ``start:start+length`` of dimension ``dim`` (shares memory, as in PyTorch)."""
+    x = _tensor(x)
+    d = _axis("narrow", dim, x.ndim)
+    size = x.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise IndexError(f"narrow: start {start} and length {length} exceed dimension {d} of shape {x.shape}")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def movedim(x, source, destination):
+    """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others in order."""
+    x = _tensor(x)
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
+    src = [_axis("movedim", a, x.ndim) for a in src]
+    dst = [_axis("movedim", a, x.ndim) for a in dst]
+    order = [a for a in range(x.ndim) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, *order)
+
+
+def unbind(x, dim: int = 0):
+    """The slices of ``x`` along ``dim``, as a tuple of tensors with that dimension removed."""
+    x = _tensor(x)
+    d = _axis("unbind", dim, x.ndim)
+    return tuple(squeeze(piece, d) for piece in split(x, 1, d)) if x.shape[d] else ()
 
 
 def _axis(op, axis, ndim):
     if not isinstance(axis, (int,)) and not hasattr(axis, "__index__"):
-        raise TypeError(f"{op}: axis must be an integer, got {type(axis).__name__}")
+        raise TypeError(f"{op}: dim must be an integer, got {type(axis).__name__}")
     axis = int(axis)
     if not -ndim <= axis < max(ndim, 1):
-        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+        raise DimensionError(f"{op}: dim {axis} is out of range for a tensor with {ndim} dimensions "
+                             f"(expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
     return axis % ndim if ndim else 0
 
 
@@ -166,33 +240,47 @@ class Transpose(LinearFunction):
         inverse = [0] * len(axes)
         for i, a in enumerate(axes):
             inverse[a] = i
-        return transpose(g, tuple(inverse))
+        return _permute(g, tuple(inverse))
 
-def transpose(x, axes=None):
-    """Permute dimensions (reverse them when ``axes`` is None), like ``numpy.transpose``."""
+def transpose(x, dim0=None, dim1=None):
+    """PyTorch's ``transpose``: swap dimensions ``dim0`` and ``dim1``.
+
+    NumPy's spellings are accepted as aliases: ``transpose(x)`` reverses the dimensions,
+    and ``transpose(x, axes_tuple)`` permutes them (PyTorch's :func:`permute`).
+    """
     x = _tensor(x)
-    if axes is None:
-        axes = tuple(reversed(range(x.ndim)))
-    axes = tuple(_axis("transpose", a, x.ndim) for a in axes)
+    if dim0 is None and dim1 is None:
+        return _permute(x, tuple(reversed(range(x.ndim))))
+    if isinstance(dim0, (tuple, list)) and dim1 is None:
+        return _permute(x, tuple(dim0))
+    if dim1 is None:
+        raise TypeError("transpose: expected two dimensions to swap, as transpose(x, dim0, dim1)")
+    axes = list(range(x.ndim))
+    a, b = _axis("transpose", dim0, x.ndim), _axis("transpose", dim1, x.ndim)
+    axes[a], axes[b] = axes[b], axes[a]
+    return _permute(x, tuple(axes))
+
+
+def _permute(x, axes):
+    axes = tuple(_axis("permute", a, x.ndim) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor of shape {x.shape}")
+        raise ShapeError(f"permute: dims {axes} are not a permutation of a tensor of shape {x.shape}")
     if axes == tuple(range(x.ndim)):
         return x
     return apply(Transpose, (x,), {"axes": axes})
 
 
-def permute(x, *axes):
-    """PyTorch's name for :func:`transpose` with explicit axes."""
-    return transpose(x, _shape_args(axes))
+def permute(x, *dims):
+    """Reorder the dimensions of ``x`` (``permute(x, 2, 0, 1)`` or ``permute(x, (2, 0, 1))``)."""
+    return _permute(_tensor(x), _shape_args(dims))
 
 
-def swapaxes(x, axis1: int, axis2: int):
-    """Exchange two dimensions."""
-    x = _tensor(x)
-    axes = list(range(x.ndim))
-    a, b = _axis("swapaxes", axis1, x.ndim), _axis("swapaxes", axis2, x.ndim)
-    axes[a], axes[b] = axes[b], axes[a]
-    return transpose(x, tuple(axes))
+def swapaxes(x, axis0: int, axis1: int):
+    """Exchange two dimensions (PyTorch's alias of :func:`transpose`)."""
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
 
 
 # ------------------------------------------------------------------ indexing
@@ -243,7 +331,11 @@ def index_add_into_zeros(g, shape, index):
 
 
 def normalize_index(index, xp):
-    """Turn an indexing key into a tuple of ints, slices, None, Ellipsis and ``xp`` arrays."""
+    """Turn an indexing key into a tuple of ints, slices, None, Ellipsis and ``xp`` arrays.
+
+    Lists, nested tuples and ranges inside the key become integer (or boolean) arrays,
+    as PyTorch reads them.
+    """
     from ..tensor import Tensor
 
     if not isinstance(index, tuple):
@@ -251,9 +343,11 @@ def normalize_index(index, xp):
     out = []
     for item in index:
         if isinstance(item, Tensor):
-            item = item.data
-        elif isinstance(item, list):
-            item = xp.asarray(item)
+            item = item._data
+        elif isinstance(item, (list, tuple, range)):
+            item = xp.asarray(_plain_sequence(item))
+            if item.size == 0:
+                item = item.astype(xp.int64)
         elif isinstance(item, bool) or (item is not None and item is not Ellipsis
                                         and not isinstance(item, (int, slice))
                                         and not hasattr(item, "dtype")):
@@ -267,24 +361,76 @@ def normalize_index(index, xp):
     return tuple(out)
 
 
+def _plain_sequence(item):
+    """Nested lists/tuples/ranges with tensors inside, as plain Python values for ``asarray``."""
+    from ..tensor import Tensor
+
+    if isinstance(item, Tensor):
+        return item.numpy()
+    if isinstance(item, (list, tuple, range)):
+        return [_plain_sequence(i) for i in item]
+    return item
+
+
+def _torch_order(index):
+    """Split a key mixing ints and advanced indices into PyTorch's two steps, or None.
+
+    PyTorch applies integer indices first, as basic indexing, so ``x[0, :, [1, 2]]`` of a
+    (3, 4, 5) tensor has shape (4, 2); NumPy counts the int as an advanced index and
+    gives (2, 4). Indexing first with the ints (everything else a full slice), then
+    with the rest, reproduces PyTorch's order.
+    """
+    has_int = any(isinstance(i, int) and not isinstance(i, bool) for i in index)
+    has_array = any(hasattr(i, "dtype") and i.ndim > 0 for i in index)
+    if not (has_int and has_array):
+        return None
+    first, rest = [], []
+    for item in index:
+        if isinstance(item, int) and not isinstance(item, bool):
+            first.append(item)
+        elif item is None:
+            rest.append(item)
+        elif hasattr(item, "dtype"):
+            first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
+            rest.append(item)
+        else:  # a slice or Ellipsis
+            first.append(slice(None) if isinstance(item, slice) else item)
+            rest.append(item)
+    return tuple(first), tuple(rest)
+
+
+def assign_index(array, key, value) -> None:
+    """``array[key] = value`` in place, with PyTorch's order for ints mixed with advanced indices."""
+    steps = _torch_order(key)
+    if steps is None:
+        array[key] = value
+    else:
+        array[steps[0]][steps[1]] = value  # the int step is basic indexing: a view to write through
+
+
 def getitem(x, index):
-    """``x[index]`` with basic and advanced indexing; repeated indices accumulate gradients."""
+    """``x[index]`` with basic and advanced indexing in PyTorch's order; repeated indices
+    accumulate gradients."""
     x = _tensor(x)
-    index = normalize_index(index, array_module(x.data))
+    index = normalize_index(index, array_module(x._data))
+    steps = _torch_order(index)
     try:
+        if steps is not None:
+            return apply(GetItem, (apply(GetItem, (x,), {"index": steps[0]}),), {"index": steps[1]})
         return apply(GetItem, (x,), {"index": index})
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor of shape {x.shape})") from None
 
 
-def index_select(x, axis: int, index):
+def index_select(x, dim: int, index, *, axis=None):
     """Select entries of ``x`` along ``axis`` by an integer index vector."""
+    dim = dim if axis is None else axis
     x = _tensor(x)
-    axis = _axis("index_select", axis, x.ndim)
-    idx = normalize_index(index, array_module(x.data))[0]
+    dim = _axis("index_select", dim, x.ndim)
+    idx = normalize_index(index, array_module(x._data))[0]
     if getattr(idx, "ndim", 1) != 1:
-        raise ValueError(f"index_select: index must be 1-D, got shape {getattr(idx, 'shape', ())}")
-    return getitem(x, (slice(None),) * axis + (idx,))
+        raise ShapeError(f"index_select: index must be 1-D, got shape {getattr(idx, 'shape', ())}")
+    return getitem(x, (slice(None),) * dim + (idx,))
 
 
 def _along_axis(index, axis, xp):
@@ -335,7 +481,7 @@ class ScatterAdd(Function):
 
 def _index_array(op, index, x):
     ndim = x.ndim
-    idx = normalize_index(index, array_module(x.data))[0]
+    idx = normalize_index(index, array_module(x._data))[0]
     if not hasattr(idx, "dtype") or idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor")
     if idx.ndim != ndim:
@@ -343,30 +489,32 @@ def _index_array(op, index, x):
     return idx
 
 
-def gather(x, axis: int, index):
+def gather(x, dim: int, index, *, axis=None):
     """``out[i][j] = x[i][index[i][j]]`` along ``axis`` (PyTorch's ``gather``)."""
+    dim = dim if axis is None else axis
     x = _tensor(x)
-    axis = _axis("gather", axis, x.ndim)
+    dim = _axis("gather", dim, x.ndim)
     idx = _index_array("gather", index, x)
     try:
-        return apply(Gather, (x,), {"index": idx, "axis": axis})
+        return apply(Gather, (x,), {"index": idx, "axis": dim})
     except (IndexError, ValueError) as error:
-        raise ValueError(f"gather: {error} (input {x.shape}, index {idx.shape}, axis {axis})") from None
+        raise ShapeError(f"gather: {error} (input {x.shape}, index {idx.shape}, dim {dim})") from None
 
 
-def scatter_add(x, axis: int, index, src):
+def scatter_add(x, dim: int, index, src, *, axis=None):
     """Return ``x`` with ``src`` added at ``index`` along ``axis`` (repeats accumulate)."""
+    dim = dim if axis is None else axis
     x, src = _tensor(x), _tensor(src)
-    axis = _axis("scatter_add", axis, x.ndim)
+    dim = _axis("scatter_add", dim, x.ndim)
     idx = _index_array("scatter_add", index, x)
     if idx.shape != src.shape:
-        raise ValueError(f"scatter_add: index shape {idx.shape} must equal src shape {src.shape}")
+        raise ShapeError(f"scatter_add: index shape {idx.shape} must equal src shape {src.shape}")
     if src.dtype != x.dtype:
         src = src.astype(x.dtype)
     try:
-        return apply(ScatterAdd, (x, src), {"index": idx, "axis": axis})
+        return apply(ScatterAdd, (x, src), {"index": idx, "axis": dim})
     except IndexError as error:
-        raise ValueError(f"scatter_add: {error} (input {x.shape}, index {idx.shape})") from None
+        raise ShapeError(f"scatter_add: {error} (input {x.shape}, index {idx.shape})") from None
 
 
 def masked_fill(x, mask, value):
@@ -393,8 +541,8 @@ def one_hot(indices, num_classes: int = -1, dtype=None):
     indices = _tensor(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be integers, got {indices.dtype}")
-    low = int(indices.data.min()) if indices.size else 0
-    high = int(indices.data.max()) if indices.size else -1
+    low = int(indices._data.min()) if indices.numel() else 0
+    high = int(indices._data.max()) if indices.numel() else -1
     if num_classes == -1:
         num_classes = high + 1
     if low < 0 or high >= num_classes:
@@ -429,37 +577,43 @@ class Concat(Function):
         return concat(filled, ctx.params["axis"])
 
 
-def concat(tensors, axis: int = 0):
+def cat(tensors, dim: int = 0, *, axis=None):
     """Join tensors along an existing axis (dtypes are promoted to a common one)."""
+    dim = dim if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: expected a non-empty sequence of tensors")
     first = tensors[0]
-    axis = _axis("concat", axis, first.ndim)
+    dim = _axis("concat", dim, first.ndim)
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(
-            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis
+            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != dim
         ):
-            raise ValueError(f"concat: shapes {first.shape} and {t.shape} differ outside axis {axis}")
-    dtype = array_module(first.data).result_type(*[t.data for t in tensors])
+            raise ShapeError(f"concat: shapes {first.shape} and {t.shape} differ outside dim {dim}")
+    dtype = array_module(first._data).result_type(*[t._data for t in tensors])
     tensors = tuple(t if t.dtype == dtype else t.astype(dtype) for t in tensors)
-    return apply(Concat, tensors, {"axis": axis})
+    return apply(Concat, tensors, {"axis": dim})
 
 
-def stack(tensors, axis: int = 0):
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, axis=None):
     """Join tensors of equal shape along a new axis."""
+    dim = dim if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: all tensors must have one shape, got {tensors[0].shape} and {t.shape}")
-    axis = _axis("stack", axis, tensors[0].ndim + 1)
-    return concat([unsqueeze(t, axis) for t in tensors], axis)
+            raise ShapeError(f"stack: all tensors must have one shape, got {tensors[0].shape} and {t.shape}")
+    dim = _axis("stack", dim, tensors[0].ndim + 1)
+    return concat([unsqueeze(t, dim) for t in tensors], dim)
 
 
 class _Split(LinearFunction):
-    """Consecutive pieces of ``x`` along ``axis`` (views); params ``axis``, ``sizes``.
+    """Consecutive pieces of ``x`` along ``dim`` (views); params ``dim``, ``sizes``.
 
     One primitive with an output per piece, rather than one slice each: the slices'
     backward would scatter every gradient into a zero array of the whole input and
@@ -488,13 +642,13 @@ class _Split(LinearFunction):
 
     @staticmethod
     def zeros_like_output(ctx, index):
-        x = ctx.saved[0].data
+        x = ctx.saved[0]._data
         shape = list(x.shape)
         shape[ctx.params["axis"]] = ctx.params["sizes"][index]
         return array_module(x).zeros(tuple(shape), x.dtype)
 
 
-def split(x, split_size_or_sections, axis: int = 0):
+def split(x, split_size_or_sections, dim: int = 0, *, axis=None):
     """Split into pieces of a given size (the last may be smaller) or of listed sizes.
 
     The pieces are views of ``x``; their gradients are joined by one concatenation.
@@ -505,9 +659,10 @@ def split(x, split_size_or_sections, axis: int = 0):
         >>> a.tolist(), b.tolist()
         ([0, 1], [2, 3, 4])
     """
+    dim = dim if axis is None else axis
     x = _tensor(x)
-    axis = _axis("split", axis, x.ndim)
-    length = x.shape[axis]
+    dim = _axis("split", dim, x.ndim)
+    length = x.shape[dim]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
@@ -516,20 +671,21 @@ def split(x, split_size_or_sections, axis: int = 0):
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != length:
-            raise ValueError(f"split: sizes {sizes} do not add up to dimension {axis} of {x.shape}")
+            raise ShapeError(f"split: sizes {sizes} do not add up to dimension {dim} of {x.shape}")
     if len(sizes) == 1:
         return (x,)
-    return apply(with_outputs(_Split, len(sizes)), (x,), {"axis": axis, "sizes": tuple(sizes)})
+    return apply(with_outputs(_Split, len(sizes)), (x,), {"axis": dim, "sizes": tuple(sizes)})
 
 
-def chunk(x, chunks: int, axis: int = 0):
+def chunk(x, chunks: int, dim: int = 0, *, axis=None):
     """Split into ``chunks`` nearly equal pieces (PyTorch's rule: ceil-sized pieces)."""
+    dim = dim if axis is None else axis
     x = _tensor(x)
     if chunks <= 0:
         raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
-    length = x.shape[_axis("chunk", axis, x.ndim)]
+    length = x.shape[_axis("chunk", dim, x.ndim)]
     size = -(-length // chunks) if length else 1
-    return split(x, max(size, 1), axis)
+    return split(x, max(size, 1), dim)
 
 
 # ------------------------------------------------------------------ pad, flip, repeat, tile
@@ -566,7 +722,7 @@ def pad(x, pad_width, value: float = 0.0):
         widths = pairs
     widths = tuple((int(a), int(b)) for a, b in widths)
     if len(widths) != x.ndim:
-        raise ValueError(f"pad: got {len(widths)} (before, after) pairs for a tensor of shape {x.shape}")
+        raise ShapeError(f"pad: got {len(widths)} (before, after) pairs for a tensor of shape {x.shape}")
     if any(a < 0 or b < 0 for a, b in widths):
         raise ValueError(f"pad: padding must be non-negative, got {widths}")
     return apply(Pad, (x,), {"pad_width": widths, "value": value})
@@ -581,13 +737,14 @@ class Flip(LinearFunction):
     def vjp(ctx, g):
         return flip(g, ctx.params["axes"])
 
-def flip(x, axis=None):
-    """Reverse the order of elements along ``axis`` (all axes when None)."""
+def flip(x, dims=None, *, axis=None):
+    """Reverse the order of elements along ``dims`` (all dims when None, a NumPy alias)."""
+    dims = dims if axis is None else axis
     x = _tensor(x)
-    if axis is None:
+    if dims is None:
         axes = tuple(range(x.ndim))
     else:
-        axes = tuple(_axis("flip", a, x.ndim) for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+        axes = tuple(_axis("flip", a, x.ndim) for a in (dims if isinstance(dims, (tuple, list)) else (dims,)))
     return apply(Flip, (x,), {"axes": axes})
 
 
@@ -603,30 +760,59 @@ class Repeat(LinearFunction):
         split_shape = shape[:axis] + (shape[axis], r) + shape[axis + 1:]
         from .reduce import sum as reduce_sum
 
-        return reduce_sum(reshape(g, split_shape), axis=axis + 1)
+        return reduce_sum(reshape(g, split_shape), axis + 1)
 
-def repeat(x, repeats, axis=None):
-    """Repeat each element ``repeats`` times along ``axis`` (NumPy's ``repeat``)."""
+def repeat_interleave(x, repeats, dim=None, *, output_size=None, axis=None):
+    """Repeat each element ``repeats`` times along ``dim`` (over the flattened tensor when None);
+    ``repeats`` may be an int or one count per entry (PyTorch's ``repeat_interleave``, NumPy's ``repeat``).
+
+    Example:
+        >>> ember.tensor([1, 2]).repeat_interleave(2).tolist()
+        [1, 1, 2, 2]
+    """
     x = _tensor(x)
-    if axis is None:
-        x, axis = reshape(x, (-1,)), 0
-    axis = _axis("repeat", axis, x.ndim)
-    if isinstance(repeats, int):
+    dim = dim if axis is None else axis
+    if dim is None:
+        x, dim = reshape(x, (-1,)), 0
+    dim = _axis("repeat_interleave", dim, x.ndim)
+    if isinstance(repeats, int) or getattr(repeats, "ndim", 1) == 0:
+        repeats = int(repeats)
         if repeats < 0:
-            raise ValueError(f"repeat: repeats must be non-negative, got {repeats}")
-        return apply(Repeat, (x,), {"repeats": repeats, "axis": axis})
-    xp = array_module(x.data)
-    counts = xp.asarray(repeats.data if hasattr(repeats, "data") else repeats)
-    if counts.shape != (x.shape[axis],):
-        raise ValueError(f"repeat: {counts.size} repeat counts for dimension {axis} of size {x.shape[axis]}")
+            raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+        return apply(Repeat, (x,), {"repeats": repeats, "axis": dim})
+    xp = array_module(x._data)
+    counts = xp.asarray(repeats._data if hasattr(repeats, "_data") else repeats)
+    if counts.shape != (x.shape[dim],):
+        raise ShapeError(f"repeat_interleave: {counts.size} repeat counts for dimension {dim} of size "
+                         f"{x.shape[dim]}")
+    if counts.size and counts.min() < 0:
+        raise ValueError("repeat_interleave: repeats must be non-negative")
     # Uneven repeats are a gather of source positions, whose vjp is a scatter-add.
-    return index_select(x, axis, xp.repeat(xp.arange(x.shape[axis]), counts))
+    return index_select(x, dim, xp.repeat(xp.arange(x.shape[dim]), counts))
 
 
-def tile(x, reps):
-    """Repeat the whole tensor ``reps`` times along each axis (NumPy's ``tile``)."""
+def repeat(x, *sizes):
+    """PyTorch's ``repeat``: tile the whole tensor ``sizes[i]`` times along dimension ``i``
+    (``sizes`` may have more entries than ``x`` has dimensions; new ones lead).
+
+    Example:
+        >>> ember.tensor([1, 2]).repeat(2, 2).tolist()
+        [[1, 2, 1, 2], [1, 2, 1, 2]]
+    """
     x = _tensor(x)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    sizes = _shape_args(sizes)
+    if len(sizes) < x.ndim:
+        raise ShapeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number "
+                         f"of tensor dims ({x.ndim}, shape {x.shape})")
+    return tile(x, sizes)
+
+
+def tile(x, dims):
+    """Repeat the whole tensor ``dims[i]`` times along each dimension (missing leading entries are 1)."""
+    x = _tensor(x)
+    reps = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: repeats must be non-negative, got {reps}")
     ndim = max(len(reps), x.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - x.ndim) + x.shape
@@ -648,7 +834,7 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx, x, value, index):
         out = x.copy()
-        out[index] = value
+        assign_index(out, index, value)
         return out
 
     @staticmethod
@@ -657,12 +843,12 @@ class SetItem(Function):
         gx = gvalue = None
         if ctx.edges[0] is not None:
             # Overwritten positions pass no gradient back to the old value.
-            xp = array_module(g.data)
-            keep = xp.ones(g.shape, dtype=g.data.dtype)
-            keep[index] = 0
+            xp = array_module(g._data)
+            keep = xp.ones(g.shape, dtype=g._data.dtype)
+            assign_index(keep, index, 0)
             gx = g * keep
         if ctx.edges[1] is not None:
-            gvalue = apply(GetItem, (g,), {"index": index})
+            gvalue = getitem(g, index)
         return gx, gvalue
 
     @staticmethod
@@ -681,7 +867,7 @@ def setitem(x, index, value):
     x, value = binary_operands("setitem", x, value)
     if value.dtype != x.dtype:
         value = value.astype(x.dtype)
-    key = normalize_index(index, array_module(x.data))
+    key = normalize_index(index, array_module(x._data))
     try:
         return apply(SetItem, (x, value), {"index": key})
     except (ValueError, IndexError) as error:

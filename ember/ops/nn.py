@@ -234,8 +234,8 @@ def nll(logp, target, weight=None, ignore_index: int = -100, reduction: str = "m
     """
     from ..tensor import as_tensor
 
-    target = as_tensor(target).data
-    w = None if weight is None else as_tensor(weight).data
+    target = as_tensor(target)._data
+    w = None if weight is None else as_tensor(weight)._data
     if w is not None and w.dtype != logp.dtype:
         w = w.astype(logp.dtype)
     return apply(Nll, (logp,), {"target": target, "weight": w, "ignore_index": int(ignore_index),
@@ -828,7 +828,7 @@ class EmbeddingScatter(Function):
         table = g
         if p["padding_idx"] is not None:
             # Rows scattered into the padding entry were dropped: they get no gradient.
-            mask = array_module(g.data).ones((g.shape[0], 1), dtype=g.dtype)
+            mask = array_module(g._data).ones((g.shape[0], 1), dtype=g.dtype)
             mask[p["padding_idx"]] = 0
             table = g * _const(mask)
         return apply(EmbeddingLookup, (table,), {"indices": p["indices"], "padding_idx": None})
@@ -853,7 +853,7 @@ def embedding(indices, weight, padding_idx=None):
     """
     from ..tensor import as_tensor
 
-    idx = as_tensor(indices).data
+    idx = as_tensor(indices)._data
     return apply(EmbeddingLookup, (weight,), {"indices": idx, "padding_idx": padding_idx})
 
 

@@ -248,6 +248,6 @@ def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
     geom = pool_geometry(op, x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{op}: divisor_override must not be zero")
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     divisor = _divisor(geom, count_include_pad, divisor_override, xp, x.dtype)
     return _finish(apply(AvgPool, (x,), {"geom": geom, "divisor": divisor}), unbatched)

@@ -534,13 +534,13 @@ class _Layer(Function):
     def zeros_like_output(ctx, index):
         # The outputs are not saved (the tape holds what the backward needs), so an
         # unused output's zero gradient is built from the saved inputs' shapes.
-        x, w_hh = ctx.saved[0].data, ctx.saved[2].data
+        x, w_hh = ctx.saved[0]._data, ctx.saved[2]._data
         xp = array_module(x)
         if index == 0:
             lookup = ctx.params["lookup"]
             lead = x.shape[:2] if lookup is None else lookup[0].shape
             return xp.zeros(lead + (w_hh.shape[1],), x.dtype)
-        return xp.zeros_like(ctx.saved[-ctx.fn.cell.n_states + index - 1].data)
+        return xp.zeros_like(ctx.saved[-ctx.fn.cell.n_states + index - 1]._data)
 
 
 class LstmLayer(_Layer):
@@ -602,13 +602,13 @@ def _reference_tangents(cell, ctx):
 def _layer(fn, inputs, mask, reverse, batch_first, params, lookup):
     mask_array = None
     if mask is not None:
-        data = getattr(mask, "data", mask)
-        mask_array = array_module(inputs[0].data).asarray(data, dtype=bool)
+        data = mask._data if hasattr(mask, "_data") else mask
+        mask_array = array_module(inputs[0]._data).asarray(data, dtype=bool)
     if lookup is not None:
         from ..tensor import as_tensor
 
         indices, padding_idx = lookup
-        lookup = (as_tensor(indices).data, None if padding_idx is None else int(padding_idx))
+        lookup = (as_tensor(indices)._data, None if padding_idx is None else int(padding_idx))
     return apply(fn, tuple(inputs), {"mask": mask_array, "reverse": bool(reverse),
                                      "batch_first": bool(batch_first), "params": params, "lookup": lookup})
 

@@ -5,7 +5,7 @@ Example:
     >>> from ember import optim
     >>> w = ember.randn(3, requires_grad=True)
     >>> opt = optim.Adam([w], lr=1e-2)
-    >>> sched = optim.schedule.CosineAnnealingLR(opt, T_max=100)
+    >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w * w).sum() + optim.l2_penalty([w], 1e-4)
@@ -14,8 +14,7 @@ Example:
     ...     opt.step()
     ...     sched.step()
 """
-from . import schedule
-from . import schedule as lr_scheduler  # PyTorch's name for the same module
+from . import lr_scheduler, schedule
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -25,6 +24,7 @@ from .clip import (
            clip_grads_with_norm_,
            get_total_norm,
 )
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .penalty import l1_penalty, l2_penalty
 from .rmsprop import RMSprop
@@ -36,6 +36,7 @@ __all__ = [
            "Adagrad",
            "Adam",
            "AdamW",
+           "LBFGS",
            "Optimizer",
            "RMSprop",
            "clip_grad_norm_",

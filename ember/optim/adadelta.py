@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from .. import backend
 from .optimizer import Optimizer, ParamsT, decayed_grad
-from .options import FLAG, NONNEGATIVE, UNIT_INTERVAL, Rule
+from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, UNIT_INTERVAL, Rule
 
 __all__ = ["Adadelta"]
 
@@ -24,6 +24,9 @@ class Adadelta(Optimizer):
         eps: added inside both square roots.
         weight_decay: L2 penalty coefficient, added to the gradient as ``weight_decay * p``.
         maximize: ascend the objective instead of descending it.
+        foreach, capturable: PyTorch's implementation switches, accepted and kept in the groups;
+            they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -37,11 +40,14 @@ class Adadelta(Optimizer):
 
     rules: ClassVar[dict[str, Rule]] = {
         "lr": NONNEGATIVE, "rho": UNIT_INTERVAL, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE, "maximize": FLAG,
+        "foreach": IMPLEMENTATION_CHOICE, "capturable": IMPLEMENTATION_CHOICE, "differentiable": NOT_DIFFERENTIABLE,
     }
 
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+                 weight_decay: float = 0.0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                                      capturable=capturable, maximize=maximize, differentiable=differentiable))
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "square_avg", "acc_delta")

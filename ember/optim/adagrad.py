@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from .. import backend
 from .optimizer import Optimizer, ParamsT, decayed_grad
-from .options import FLAG, NONNEGATIVE, Rule
+from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["Adagrad"]
 
@@ -24,6 +24,9 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of the sum of squared gradients.
         eps: added to the denominator for numerical stability.
         maximize: ascend the objective instead of descending it.
+        foreach, fused: PyTorch's implementation switches, accepted and kept in the groups;
+            they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -38,13 +41,16 @@ class Adagrad(Optimizer):
     rules: ClassVar[dict[str, Rule]] = {
         "lr": NONNEGATIVE, "lr_decay": NONNEGATIVE, "weight_decay": NONNEGATIVE,
         "initial_accumulator_value": NONNEGATIVE, "eps": NONNEGATIVE, "maximize": FLAG,
+        "foreach": IMPLEMENTATION_CHOICE, "differentiable": NOT_DIFFERENTIABLE, "fused": IMPLEMENTATION_CHOICE,
     }
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False):
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      fused=fused))
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from .. import backend
 from .optimizer import Optimizer, ParamsT, decayed_grad
-from .options import BETAS, FLAG, NONNEGATIVE, Rule
+from .options import BETAS, FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["Adam", "AdamW"]
 
@@ -28,6 +28,9 @@ class Adam(Optimizer):
         amsgrad: use the AMSGrad variant (Reddi et al., 2018).
         maximize: ascend the objective instead of descending it.
         decoupled_weight_decay: apply weight decay as AdamW does (see :class:`AdamW`).
+        foreach, fused, capturable: PyTorch's implementation switches, accepted and kept in the
+            groups; they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -42,14 +45,20 @@ class Adam(Optimizer):
     rules: ClassVar[dict[str, Rule]] = {
         "lr": NONNEGATIVE, "betas": BETAS, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE,
         "amsgrad": FLAG, "maximize": FLAG, "decoupled_weight_decay": FLAG,
+        "foreach": IMPLEMENTATION_CHOICE, "capturable": IMPLEMENTATION_CHOICE, "differentiable": NOT_DIFFERENTIABLE,
+        "fused": IMPLEMENTATION_CHOICE,
     }
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False):
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
                                       eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         keys = ("step", "exp_avg", "exp_avg_sq")
@@ -100,6 +109,9 @@ class AdamW(Adam):
         weight_decay: decoupled weight decay coefficient (default 0.01, as in PyTorch).
         amsgrad: use the AMSGrad variant.
         maximize: ascend the objective instead of descending it.
+        foreach, fused, capturable: PyTorch's implementation switches, accepted and kept in the
+            groups; they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -113,6 +125,8 @@ class AdamW(Adam):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

@@ -6,7 +6,7 @@ one parameter's array from its gradient array. The base class does the rest, the
 for every optimizer, with PyTorch's conventions (``param_groups``, ``state``, index-based
 ``state_dict``) so that code and habits carry over.
 
-Updates work on the backend arrays (``p.data``, ``p.grad.data``) with ``out=`` ufuncs: no
+Updates work on the backend arrays (``p._data``, ``p.grad._data``) with ``out=`` ufuncs: no
 autograd recording, no per-element Python, and they run on CuPy arrays unchanged.
 """
 from __future__ import annotations
@@ -23,13 +23,13 @@ from .options import Rule, check_known
 
 __all__ = ["Optimizer"]
 
-ParamsT = Iterable[Tensor] | Iterable[dict]
+ParamsT = Iterable[Tensor] | Iterable[dict] | Iterable[tuple[str, Tensor]]
 
 # Keys that schedulers write into param groups (torch does the same); accepted in a group
 # handed to a new optimizer so that `Adam(old_optimizer.param_groups)` keeps working.
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
 # Group keys that are not options: the parameters, a label, and the schedulers' keys.
-_EXTRA_GROUP_KEYS = _SCHEDULER_KEYS | {"params", "name"}
+_EXTRA_GROUP_KEYS = _SCHEDULER_KEYS | {"params", "name", "param_names"}
 
 
 def decayed_grad(param, grad, weight_decay: float, maximize: bool):
@@ -47,18 +47,32 @@ def decayed_grad(param, grad, weight_decay: float, maximize: bool):
     return -grad if maximize else grad
 
 
+def _saved(key: str, value: Any) -> Any:
+    """A state entry as :meth:`Optimizer.state_dict` gives it: arrays (also inside lists) become
+    ember Tensors holding a copy; the ``'step'`` counter a 0-d float32 tensor, as in PyTorch."""
+    if hasattr(value, "shape"):
+        return Tensor._make(value.copy(), False, None, 0)
+    if isinstance(value, list):
+        return [_saved("", v) for v in value]
+    if key == "step" and isinstance(value, int):
+        return Tensor._make(backend.numpy_module().asarray(value, dtype="float32"), False, None, 0)
+    return value
+
+
 class Optimizer:
     """Base class of every optimizer.
 
     Args:
-        params: an iterable of tensors, or of dicts (parameter groups) each holding
-            ``'params'`` and, optionally, per-group values of any option.
+        params: an iterable of tensors, of ``(name, tensor)`` pairs (``model.named_parameters()``:
+            the names are kept in each group's ``'param_names'``, as PyTorch does), or of dicts
+            (parameter groups) each holding ``'params'`` and, optionally, per-group values of any option.
         defaults: the value of every option, used where a group does not set its own.
 
     Attributes:
         param_groups: list of dicts with ``'params'`` and one entry per option;
             schedulers change ``group['lr']`` here.
-        state: per-parameter state (a dict of arrays and step counters), keyed by tensor.
+        state: per-parameter state, keyed by tensor: the backend arrays the updates work on
+            in place, and ``'step'`` as an int (:meth:`state_dict` gives PyTorch's layout).
         defaults: the constructor's option values.
 
     Example:
@@ -130,6 +144,9 @@ class Optimizer:
                 "runs (and so would the state_dict); use a list"
             )
         params = list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            param_group = {**param_group, "param_names": [name for name, _ in params]}
+            params = [p for _, p in params]
         seen = {id(p): g for g, group in enumerate(self.param_groups) for p in group["params"]}
         for i, p in enumerate(params):
             self._check_param(p, i, index)
@@ -199,7 +216,7 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                data, g = p.data, grad.data
+                data, g = p._data, grad._data
                 if g.shape != data.shape:
                     raise ValueError(
                         f"{name}: gradient of shape {g.shape} for a parameter of shape {data.shape}"
@@ -245,18 +262,20 @@ class Optimizer:
                 else:
                     grad.requires_grad = False
                 try:
-                    grad.data.fill(0)
+                    grad._data.fill(0)
                 except ValueError:  # a read-only (e.g. broadcast) array
-                    grad.data = backend.array_module(grad.data).zeros_like(grad.data)
+                    grad._data = backend.array_module(grad._data).zeros_like(grad._data)
                 grad._version += 1
 
     # ------------------------------------------------------------ saving and loading
     def state_dict(self) -> dict:
-        """A snapshot of the optimizer: ``{'state': {index: {...}}, 'param_groups': [...]}``.
+        """A snapshot of the optimizer in PyTorch's layout: ``{'state': {index: {...}}, 'param_groups': [...]}``.
 
         Parameters are referred to by their position across the groups (0, 1, 2, ... in group
         order), as in PyTorch, so the dict can be loaded into an optimizer built over other
-        tensors of the same shapes (e.g. a fresh model). Arrays are copies; counters are ints.
+        tensors of the same shapes (e.g. a fresh model). Every state entry is an ember Tensor
+        holding a copy (``'step'`` a 0-d float32 tensor, as in PyTorch), so a PyTorch state
+        dict whose tensors are converted to ember tensors loads here, and the reverse.
 
         Example:
             >>> import ember
@@ -279,7 +298,7 @@ class Optimizer:
             for p in group["params"]:
                 entry = self.state.get(p)
                 if entry:
-                    state[index[id(p)]] = {k: v.copy() if hasattr(v, "shape") else v for k, v in entry.items()}
+                    state[index[id(p)]] = {k: _saved(k, v) for k, v in entry.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -287,8 +306,8 @@ class Optimizer:
 
         The groups must match in number and size; each parameter's state must have the
         entries this optimizer keeps under the loaded options, shaped like the parameter.
-        Arrays are copied onto each parameter's device and cast to its dtype. Nothing is
-        changed when a check fails.
+        Entries may be ember Tensors or arrays (``'step'`` also a number); they are copied onto
+        each parameter's device and cast to its dtype. Nothing is changed when a check fails.
         """
         name = type(self).__name__
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
@@ -329,6 +348,7 @@ class Optimizer:
     def _load_entry(self, entry: dict, p: Tensor, group: dict, key) -> dict:
         name = type(self).__name__
         expected = set(self._state_keys(group))
+        entry = {k: v for k, v in entry.items() if v is not None}  # PyTorch may store None buffers
         if set(entry) != expected:
             missing = sorted(expected - set(entry))
             unexpected = sorted(set(entry) - expected)
@@ -337,13 +357,13 @@ class Optimizer:
                 f"and unexpected entries {unexpected} (is it the state of another optimizer, or of "
                 "other options?)"
             )
-        xp = backend.array_module(p.data)
+        xp = backend.array_module(p._data)
         loaded = {}
         for k, value in entry.items():
             if k == "step":
                 loaded[k] = int(value.item() if hasattr(value, "item") else value)
                 continue
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             if tuple(getattr(array, "shape", ())) != p.shape:
                 raise ValueError(
                     f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "

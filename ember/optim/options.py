@@ -38,7 +38,12 @@ def _is_pair(value: Any) -> bool:
     return isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_real(v) for v in value)
 
 
-_KIND_TESTS = {"number": _is_real, "int": _is_int, "flag": _is_flag, "pair": _is_pair}
+def _is_optional_flag(value: Any) -> bool:
+    return value is None or _is_flag(value)
+
+
+_KIND_TESTS = {"number": _is_real, "int": _is_int, "flag": _is_flag, "pair": _is_pair,
+               "optional_flag": _is_optional_flag, "any": _always}
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,9 @@ class Rule:
     Args:
         expected: how the accepted values are described in error messages.
         test: a predicate on a value of the right kind; False means out of range.
-        kind: ``"number"`` (finite real, not bool), ``"int"``, ``"flag"`` (bool) or
-            ``"pair"`` (two finite reals, such as Adam's ``betas``).
+        kind: ``"number"`` (finite real, not bool), ``"int"``, ``"flag"`` (bool),
+            ``"optional_flag"`` (bool or None), ``"any"`` (the range test alone) or ``"pair"``
+            (two finite reals, such as Adam's ``betas``).
 
     Example:
         >>> from ember.optim.options import Rule
@@ -83,6 +89,12 @@ FLAG = Rule("True or False", kind="flag")
 BETAS = Rule("a pair of numbers in [0, 1)", lambda v: all(0 <= b < 1 for b in v), kind="pair")
 POSITIVE_INT = Rule("an integer > 0", lambda v: v > 0, kind="int")
 NONNEGATIVE_INT = Rule("an integer >= 0", lambda v: v >= 0, kind="int")
+#: PyTorch's implementation switches (``foreach``, ``fused``, ``capturable``): accepted so that
+#: PyTorch code runs unchanged, and without effect, since Ember has one implementation of each
+#: update (in-place array operations, already one pass per parameter).
+IMPLEMENTATION_CHOICE = Rule("True, False or None", kind="optional_flag")
+#: ``differentiable=True`` (autograd through the step itself) is not supported.
+NOT_DIFFERENTIABLE = Rule("False (Ember's optimizer steps are not differentiable)", lambda v: not v, kind="flag")
 
 
 def check_known(owner: str, given: Iterable[str], known: Iterable[str], where: str = "") -> None:

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from .. import backend
 from .optimizer import Optimizer, ParamsT, decayed_grad
-from .options import FLAG, NONNEGATIVE, Rule
+from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["RMSprop"]
 
@@ -32,6 +32,9 @@ class RMSprop(Optimizer):
         momentum: momentum factor (0 disables the buffer).
         centered: normalise by the estimated variance instead of the raw second moment.
         maximize: ascend the objective instead of descending it.
+        capturable, foreach: PyTorch's implementation switches, accepted and kept in the groups;
+            they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -46,13 +49,16 @@ class RMSprop(Optimizer):
     rules: ClassVar[dict[str, Rule]] = {
         "lr": NONNEGATIVE, "alpha": NONNEGATIVE, "eps": NONNEGATIVE, "weight_decay": NONNEGATIVE,
         "momentum": NONNEGATIVE, "centered": FLAG, "maximize": FLAG,
+        "capturable": IMPLEMENTATION_CHOICE, "foreach": IMPLEMENTATION_CHOICE, "differentiable": NOT_DIFFERENTIABLE,
     }
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, capturable=capturable,
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable))
 
     def _state_keys(self, group: dict) -> tuple[str, ...]:
         keys = ("step", "square_avg")

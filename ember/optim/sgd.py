@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from .. import backend
 from .optimizer import Optimizer, ParamsT, decayed_grad
-from .options import FLAG, NONNEGATIVE, REAL, Rule
+from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, REAL, Rule
 
 __all__ = ["SGD"]
 
@@ -26,6 +26,9 @@ class SGD(Optimizer):
         weight_decay: L2 penalty coefficient, added to the gradient as ``weight_decay * p``.
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
         maximize: ascend the objective instead of descending it.
+        foreach, fused: PyTorch's implementation switches, accepted and kept in the groups;
+            they change nothing (Ember has one in-place implementation of the update).
+        differentiable: must be False (autograd through the step is not supported).
 
     Example:
         >>> import ember
@@ -43,12 +46,15 @@ class SGD(Optimizer):
     rules: ClassVar[dict[str, Rule]] = {
         "lr": NONNEGATIVE, "momentum": NONNEGATIVE, "dampening": REAL,
         "weight_decay": NONNEGATIVE, "nesterov": FLAG, "maximize": FLAG,
+        "foreach": IMPLEMENTATION_CHOICE, "differentiable": NOT_DIFFERENTIABLE, "fused": IMPLEMENTATION_CHOICE,
     }
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _check_group(self, group: dict, where: str) -> None:
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):

@@ -30,7 +30,7 @@ __all__ = ["Batches", "DatasetBatches", "ArrayBatches", "LoaderBatches", "make_b
 def as_array(value: Any, who: str, what: str) -> np.ndarray:
     """``value`` (a Tensor, array or nested list) as a host array with at least one dimension."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not hasattr(value, "shape") or not hasattr(value, "dtype"):
         try:
             value = np.asarray(value)

@@ -41,7 +41,7 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 def _check_probabilities(name: str, input: Tensor, axis: int | None) -> None:
     """Raise when ``input`` is not a probability (distribution along ``axis``)."""
-    data = input.data
+    data = input._data
     if data.size == 0:
         return
     low, high = float(data.min()), float(data.max())
@@ -143,7 +143,7 @@ class BinaryCrossentropy:
 
     def __call__(self, input: Tensor, target: Tensor) -> Tensor:
         input, target = as_tensor(input), as_tensor(target)
-        if target.shape != input.shape and target.size == input.size:
+        if target.shape != input.shape and target.numel() == input.numel():
             target = target.reshape(input.shape)
         target = target.astype(input.dtype)
         if self.from_logits:

@@ -41,7 +41,7 @@ __all__ = ["Metric", "Mean", "Accuracy", "TopKAccuracy", "Precision", "Recall", 
 def _array(value):
     """The backend array of a tensor, or the value as an array of the same backend."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return value
     return backend.numpy_module().asarray(value)

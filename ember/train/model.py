@@ -203,10 +203,10 @@ class Model:
         """The weight of each item of the loss (class weights times sample weights), or None."""
         if sample_weight is None and class_weight is None:
             return None
-        xp = backend.array_module(target.data)
+        xp = backend.array_module(target._data)
         weights = None
         if class_weight is not None:
-            labels = target.data
+            labels = target._data
             classes = out.shape[1] if isinstance(out, Tensor) and out.ndim >= 2 else 2
             if labels.dtype.kind in "iu" and labels.size:
                 classes = max(classes, int(labels.max()) + 1)
@@ -242,7 +242,7 @@ class Model:
                 items = items.mean(axis=-1)  # per-sample losses of multi-output items, as Keras
             if items.shape != w.shape:
                 w = w.reshape(items.shape)
-            loss = (items * w).sum() / max(items.size, 1)
+            loss = (items * w).sum() / max(items.numel(), 1)
         return loss
 
     # ------------------------------------------------------------------ checks before any training
@@ -275,20 +275,22 @@ class Model:
                 out_shape = out.shape if isinstance(out, Tensor) else type(out).__name__
                 raise ValueError(f"{who}: the loss {name} fails on the first batch (model output of shape "
                                  f"{out_shape}, targets {t.dtype} of shape {t.shape}): {err}") from err
-            if not isinstance(loss, Tensor) or loss.size != 1:
+            if not isinstance(loss, Tensor) or loss.numel() != 1:
                 raise ValueError(f"{who}: the loss {name} must return a single number, got "
                                  f"{getattr(loss, 'shape', type(loss).__name__)} (a reduction='none' loss?)")
             for metric in self.metrics:
                 try:
-                    metric(out.data if isinstance(out, Tensor) else out, t.data)
+                    metric(out._data if isinstance(out, Tensor) else out, t._data)
                 except Exception as err:
                     raise ValueError(f"{who}: the metric {metric.name!r} fails on the first batch: {err}") from err
         return classes
 
     def _check_labels(self, out, labels, who: str, class_weight) -> None:
-        if not isinstance(out, Tensor) or labels is None or labels.size == 0:
+        if not isinstance(out, Tensor) or labels is None:
             return
         labels = as_array(labels, who, "y")
+        if labels.size == 0:
+            return
         if labels.dtype.kind in "iu" and out.ndim >= 2 and out.shape[1] > 1 and labels.ndim == out.ndim - 1:
             classes = out.shape[1]
             invalid = (labels < 0) | (labels >= classes)
@@ -501,9 +503,9 @@ class Model:
         if self._schedule is not None:
             self._schedule.step()
         if self.metrics:
-            prediction = out.data if isinstance(out, Tensor) else out
+            prediction = out._data if isinstance(out, Tensor) else out
             for metric in self.metrics:
-                metric.update(prediction, t.data)
+                metric.update(prediction, t._data)
         return float(loss.item())
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight: dict | None = None) -> float:
@@ -538,9 +540,9 @@ class Model:
                 t = self._align(out, self._tensor(target, device, dtype))
                 loss = self._loss_value(out, t, self._item_weights(out, t, weight, None))
                 loss_mean.update(float(loss.item()), len(inputs[0]))
-                prediction = out.data if isinstance(out, Tensor) else out
+                prediction = out._data if isinstance(out, Tensor) else out
                 for metric in self.metrics:
-                    metric.update(prediction, t.data)
+                    metric.update(prediction, t._data)
                 if callback_list is not None:
                     callback_list.on_test_batch_end(step, {"loss": loss_mean.result()})
         logs = {"loss": loss_mean.result(), **{m.name: m.result() for m in self.metrics}}
@@ -608,7 +610,7 @@ class Model:
     # ------------------------------------------------------------------ weights and checkpoints
     def get_weights(self) -> dict:
         """Copies of the parameters and buffers, ``{name: array}`` (``state_dict`` order)."""
-        return {name: t.data.copy() for name, t in self.module.state_dict().items()}
+        return {name: t._data.copy() for name, t in self.module.state_dict().items()}
 
     def set_weights(self, weights: dict) -> None:
         """Load what :meth:`get_weights` returned."""
@@ -618,7 +620,7 @@ class Model:
         """Write the weights alone (safetensors, atomic; :func:`ember.save`)."""
         from ..io import save  # io is needed only when saving
 
-        save(self.module, path, metadata={"ember.train.model": self.name})
+        save(self.module.state_dict(), path, metadata={"ember.train.model": self.name})
 
     def load_weights(self, path: str | os.PathLike, strict: bool = True):
         """Load weights from a weights file or a checkpoint (:func:`ember.io.load_weights`)."""
@@ -714,7 +716,7 @@ class Model:
 
 
 def _host(out) -> np.ndarray:
-    data = out.data if isinstance(out, Tensor) else out
+    data = out._data if isinstance(out, Tensor) else out
     return backend.to_device(data, "cpu") if backend.device_of(data) != "cpu" else np.asarray(data)
 
 

@@ -57,7 +57,7 @@ def summarize(model, spec) -> str:
     shapes, order = _record_shapes(model, spec) if spec is not None else ({}, [])
     rows = []
     for name, sub in module.named_modules():
-        own = sum(p.size for p in sub.parameters(recurse=False))
+        own = sum(p.numel() for p in sub.parameters(recurse=False))
         is_leaf = not any(True for _ in sub.children())
         if sub is module and not is_leaf and not own:
             continue

@@ -29,7 +29,7 @@ __all__ = ["make_grid", "save_png", "plot_filters", "save_image_grid"]
 
 def _host(images) -> np.ndarray:
     if isinstance(images, Tensor):
-        images = images.data
+        images = images._data
     if hasattr(images, "get"):  # CuPy
         images = images.get()
     return np.asarray(images)

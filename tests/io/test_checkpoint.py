@@ -135,12 +135,12 @@ def test_missing_parts_and_wrong_kinds_of_file(tmp_path):
     with pytest.raises(CheckpointError, match="no RNG state"):
         load_checkpoint(tmp_path / "opt_only.safetensors", optimizer=opt)
     assert load_checkpoint(tmp_path / "opt_only.safetensors", optimizer=opt, restore_rng=False).model_state is None
-    ember.save(model, tmp_path / "weights.safetensors")
+    ember.save(model.state_dict(), tmp_path / "weights.safetensors")
     with pytest.raises(CheckpointError, match="not an Ember checkpoint"):
         read_checkpoint(tmp_path / "weights.safetensors")
     with pytest.raises(TypeError, match="step must be an int"):
         save_checkpoint(tmp_path / "x.safetensors", model, step=1.5)
-    with pytest.raises(TypeError, match="cannot save function at extra/callback"):
+    with pytest.raises(TypeError, match=r'save_checkpoint: cannot save extra\["callback"\], a function'):
         save_checkpoint(tmp_path / "x.safetensors", model, extra={"callback": lambda: 0})
     assert not (tmp_path / "x.safetensors").exists()
 

@@ -7,6 +7,8 @@ runs whatever code the file names.
 import ast
 import pathlib
 
+import pytest
+
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "ember"
 PICKLE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "joblib", "jsonpickle", "torch", "marshal"}
 READERS = {"load", "loads", "Unpickler", "decode"}
@@ -48,3 +50,33 @@ def test_the_scanner_finds_what_it_looks_for(tmp_path):
     fine = tmp_path / "fine.py"
     fine.write_text("import pickle\npickle.dumps(print)\nimport numpy as np\nnp.load('x', allow_pickle=False)\n")
     assert list(_problems(fine)) == []
+
+
+def test_ember_io_imports_no_pickle_module_at_all():
+    """ember.io reads untrusted files: no pickle module is imported there, not even to write."""
+    imported = set()
+    for path in sorted((PACKAGE / "io").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                imported |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((path.name, (node.module or "").split(".")[0]))
+    assert len({name for name, _ in imported}) >= 8  # the scan saw the package's files
+    assert {(name, module) for name, module in imported if module in PICKLE_MODULES | {"shelve", "copyreg"}} == set()
+
+
+def test_loading_never_calls_a_pickle_reader(tmp_path, monkeypatch):
+    """Belt and braces: ember.load of a torch pickle refuses it without unpickling anything."""
+    import io
+    import pickle
+
+    import ember
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a pickle reader was called")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    blob = pickle.dumps({"w": [1.0, 2.0]}, protocol=2)
+    with pytest.raises(ValueError, match="Python pickle"):
+        ember.load(io.BytesIO(blob))

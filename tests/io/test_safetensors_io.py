@@ -208,3 +208,37 @@ def test_corrupt_files_raise_naming_the_file_and_the_problem(tmp_path, kind):
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.safetensors"):
         st.read_file(tmp_path / "nope.safetensors")
+
+
+@pytest.mark.parametrize("kind", sorted(set(CORRUPTIONS) - {"trailing garbage"}))
+def test_corrupt_streams_raise_naming_the_stream_and_the_problem(kind):
+    import io
+
+    corrupt, match = CORRUPTIONS[kind]
+    with pytest.raises(SafetensorsError, match=match) as info:
+        st.read_stream(io.BytesIO(corrupt(_valid_blob())), "<upload>")
+    assert str(info.value).startswith("<upload>: ")
+
+
+def test_read_stream_consumes_exactly_one_object():
+    import io
+
+    first, second = _mixed(), {"x": np.arange(3)}
+    stream = io.BytesIO(st.dumps(first, {"n": "1"}) + st.dumps(second) + b"tail")
+    arrays, metadata = st.read_stream(stream, "s")
+    _assert_same(arrays, first)
+    assert metadata == {"n": "1"}
+    _assert_same(st.read_stream(stream, "s")[0], second)
+    assert stream.read() == b"tail"
+    stream = io.BytesIO(st.dumps(first, {"n": "1"}))
+    assert st.read_stream(stream, "s", tensors=False) == ({}, {"n": "1"})
+
+
+def test_a_truncated_seekable_stream_fails_before_allocating(monkeypatch):
+    import io
+
+    header = json.dumps({"big": {"dtype": "F64", "shape": [10**6, 10**6], "data_offsets": [0, 8 * 10**12]}}).encode()
+    blob = struct.pack("<Q", len(header)) + header + bytes(16)
+    monkeypatch.setattr(st.np, "empty", lambda *a, **k: pytest.fail("allocated before checking the size"))
+    with pytest.raises(SafetensorsError, match="truncated: the header declares 8000000000000 bytes"):
+        st.read_stream(io.BytesIO(blob), "s")

@@ -61,10 +61,27 @@ def test_colliding_names_get_distinct_arrays():
 
 
 def test_objects_that_would_need_pickle_are_refused():
-    with pytest.raises(TypeError, match=r"cannot save object at opt/state/fn"):
-        flatten({"state": {"fn": object()}}, "opt/")
-    with pytest.raises(TypeError, match="never pickled"):
+    with pytest.raises(TypeError, match=r'optimizer: cannot save opt\["state"\]\["fn"\], a object'):
+        flatten({"state": {"fn": object()}}, "opt/", root="opt", op="optimizer")
+    with pytest.raises(TypeError, match="nothing is pickled"):
         flatten({"f": lambda: 0}, "")
+
+
+def test_bytes_ordered_dicts_and_numpy_floats_keep_their_types():
+    from collections import OrderedDict
+
+    obj = OrderedDict([("b", b"\x00raw"), ("f", np.float64(0.25)), ("nested", OrderedDict([(2, "x")]))])
+    back = _round_trip(obj)
+    assert type(back) is OrderedDict and list(back) == ["b", "f", "nested"]
+    assert back["b"] == b"\x00raw" and type(back["f"]) is np.float64 and back["nested"] == {2: "x"}
+    assert type(back["nested"]) is OrderedDict
+
+
+def test_tensor_names_avoid_the_reserved_metadata_key():
+    _, arrays = flatten({"__metadata__": np.ones(1)}, "")
+    assert list(arrays) == ["__metadata__~1"]
+    _, arrays = flatten(np.ones(1), "")
+    assert list(arrays) == ["tensor"]
 
 
 def test_dangling_reference_is_reported():

@@ -15,7 +15,7 @@ def test_shapes_and_parameter_count():
     assert logits.shape == (3, 7, 65) and h.shape == c.shape == (2, 3, 256)
     # embedding 65x256, two LSTM layers (4 gates, two biases each), head 256x65 + 65
     lstm = 2 * (4 * 256 * 256 * 2 + 2 * 4 * 256)
-    assert sum(p.size for p in model.parameters()) == 65 * 256 + lstm + 256 * 65 + 65
+    assert sum(p.numel() for p in model.parameters()) == 65 * 256 + lstm + 256 * 65 + 65
 
 
 def test_carrying_the_state_equals_one_long_run():

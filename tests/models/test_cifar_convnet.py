@@ -17,7 +17,7 @@ from ember.models.cifar_convnet import write_synthetic_cifar10
 def test_shape_and_keras_parameter_count():
     model = CifarConvNet()
     assert model(ember.zeros(2, 3, 32, 32)).shape == (2, 10)
-    assert sum(p.size for p in model.parameters()) == 1_250_858  # Keras' model.summary() of cifar10_cnn.py
+    assert sum(p.numel() for p in model.parameters()) == 1_250_858  # Keras' model.summary() of cifar10_cnn.py
 
 
 def test_wrong_input_names_the_model():

@@ -15,7 +15,7 @@ from ember.train.recipes import load_dataset
 def test_shapes_and_parameter_counts(variant, params):
     model = LeNet5(variant=variant, activation="tanh")
     assert model(ember.zeros(2, 1, 28, 28)).shape == (2, 10)
-    assert sum(p.size for p in model.parameters()) == params
+    assert sum(p.numel() for p in model.parameters()) == params
     assert LeNet5(input_size=32, variant=variant)(ember.zeros(1, 1, 32, 32)).shape == (1, 10)
 
 

@@ -10,7 +10,7 @@ from ember.train.recipes import load_dataset
 def test_shape_and_parameter_count():
     model = MLP()
     assert model(ember.zeros(4, 1, 28, 28)).shape == (4, 10)
-    assert sum(p.size for p in model.parameters()) == 784 * 1000 + 1000 + 1000 * 10 + 10
+    assert sum(p.numel() for p in model.parameters()) == 784 * 1000 + 1000 + 1000 * 10 + 10
 
 
 def test_wrong_input_size_names_the_layer_and_shapes():

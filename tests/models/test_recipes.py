@@ -16,7 +16,7 @@ def test_recipes_build_the_zoo_classes(name, cls):
 
 def test_mlp_recipe_is_the_lectures_784_1000_10():
     model, _, _ = build_model("mlp")
-    assert sum(p.size for p in model.module.parameters()) == 784 * 1000 + 1000 + 10010
+    assert sum(p.numel() for p in model.module.parameters()) == 784 * 1000 + 1000 + 10010
 
 
 @pytest.mark.parametrize("name,cls", [("char_rnn", CharRNN), ("gpt", TinyGPT)])

@@ -46,7 +46,7 @@ def test_linear_is_one_primitive_with_pytorch_layout():
 def test_linear_weight_gradient_owns_its_buffer():
     layer = nn.Linear(4, 3)
     layer(ember.randn(6, 4)).sum().backward()
-    assert layer.weight.grad.data.flags.c_contiguous and layer.weight.grad.data.flags.owndata
+    assert layer.weight.grad._data.flags.c_contiguous and layer.weight.grad._data.flags.owndata
 
 
 def test_default_initialisation_matches_pytorch_bounds():

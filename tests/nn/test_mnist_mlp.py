@@ -20,7 +20,7 @@ from ember.nn.utils import get_parameters
 
 
 def _read_idx(path):
-    """A minimal IDX reader (big-endian header, unsigned bytes), the fallback when ember.data is absent."""
+    """A minimal IDX reader (big-endian header, unsigned bytes), the fallback when ember._data is absent."""
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]

@@ -153,10 +153,10 @@ def test_local_contrast_norm_layer():
 
 @pytest.mark.parametrize("call,message", [
     (lambda: F.interpolate(ember.ones(1, 1, 4, 4), mode="bilinear"), r"give exactly one of size and scale_factor"),
-    (lambda: F.interpolate(ember.ones(1, 1, 4), size=3, mode="bilinear"), r"mode 'bilinear' needs a 4-D input, got shape \(1, 1, 4\)"),
+    (lambda: F.interpolate(ember.ones(1, 1, 4), size=3, mode="bilinear"), r"got 3D input, but bilinear mode needs 4D input \(shape \(1, 1, 4\)\)"),
     (lambda: F.interpolate(ember.ones(1, 1, 4), size=3, mode="cubic"), r"mode must be"),
-    (lambda: F.interpolate(ember.ones(1, 1, 4), size=3, align_corners=True), r"align_corners only applies"),
-    (lambda: F.interpolate(ember.ones(4, 4), size=3), r"expected \(N, C, \*spatial\) input, got shape \(4, 4\)"),
+    (lambda: F.interpolate(ember.ones(1, 1, 4), size=3, align_corners=True), r"align_corners option can only be set with the interpolating modes"),
+    (lambda: F.interpolate(ember.ones(4, 4), size=3), r"expected a 3-D, 4-D or 5-D \(N, C, \*spatial\) input, got shape \(4, 4\)"),
     (lambda: F.pixel_shuffle(ember.ones(1, 6, 2, 2), 2), r"6 channels \(input shape \(1, 6, 2, 2\)\) are not divisible by upscale_factor\*\*2 = 4"),
     (lambda: F.pixel_unshuffle(ember.ones(1, 1, 3, 4), 2), r"spatial size \(3, 4\).*not divisible"),
     (lambda: F.local_response_norm(ember.ones(2, 3), 2), r"at least 3 dimensions, got shape \(2, 3\)"),

@@ -98,13 +98,13 @@ def _kitchen_sink(x):
              .broadcast_to((3, 4))]
     z = ember.stack(parts, axis=0)  # (4, 3, 4)
     z = z.permute(1, 0, 2).reshape(3, 16)
-    stats = ember.concat([z.sum(axis=1, keepdims=True), z.mean(axis=1, keepdims=True), z.max(axis=1, keepdims=True),
-                          z.min(axis=1, keepdims=True), z.var(axis=1, keepdims=True),
+    stats = ember.concat([z.sum(axis=1, keepdims=True), z.mean(axis=1, keepdims=True), z.amax(axis=1, keepdims=True),
+                          z.amin(axis=1, keepdims=True), z.var(axis=1, keepdims=True),
                           ember.logsumexp(z, axis=1, keepdims=True),
                           ember.prod(z[:, :3], axis=1, keepdims=True)], axis=1)
     w = ember.einsum("ij,kj->ik", z, z) + ember.cumsum(z, 1)[:, :3].sum()
     picked = ember.gather(z, 1, ember.tensor([[0, 3], [1, 1], [15, 2]]))
-    rep = ember.repeat(picked, 2, axis=1) + ember.tile(picked, (1, 2))
+    rep = ember.repeat_interleave(picked, 2, 1) + ember.tile(picked, (1, 2))
     flags = ((z > 0.1) & (z < 1.0)).astype(z.dtype) + z.isnan().astype(z.dtype)
     return ember.concat([stats, w, rep, flags[:, :4], (z.argmax(axis=1, keepdims=True)).astype(z.dtype)], axis=1)
 
@@ -196,7 +196,7 @@ class TinyGPT(nn.Module):
 
     def attention(self, x):
         b, t, d = x.shape
-        q, k, v = self.qkv(x).chunk(3, axis=-1)
+        q, k, v = self.qkv(x).chunk(3, -1)
         split = lambda z: z.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
         q, k, v = split(q), split(k), split(v)
         scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // self.heads))
@@ -289,7 +289,7 @@ def test_tracing_leaves_primitives_as_they_were(tmp_path):
 @pytest.mark.parametrize("opset", [13, 17, 18])
 def test_opsets(opset):
     net = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.ReLU())
-    proto = _check(Lambda(lambda x: net(x).max(axis=1) + net(x).sum(axis=0)[:1]), ember.randn(3, 4), opset=opset)
+    proto = _check(Lambda(lambda x: net(x).amax(1) + net(x).sum(axis=0)[:1]), ember.randn(3, 4), opset=opset)
     assert proto.opset_import[0].version == opset
 
 

@@ -12,8 +12,9 @@ from ...functional import activation as F
 from ...tensor import Tensor
 from ..module import Module, Parameter
 
-__all__ = ["ReLU", "LeakyReLU", "PReLU", "Threshold", "ELU", "SELU", "GELU", "SiLU", "Sigmoid", "Tanh",
-           "Softplus", "LogSigmoid", "Softsign", "Hardtanh", "Abs", "Maxout", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "Threshold", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+           "Sigmoid", "Hardsigmoid", "Hardswish", "Tanh", "Softplus", "LogSigmoid", "Softsign", "Hardtanh",
+           "Softshrink", "Hardshrink", "Tanhshrink", "GLU", "Abs", "Maxout", "Softmax", "Softmin", "LogSoftmax"]
 
 
 class _Elementwise(Module):
@@ -26,7 +27,16 @@ class _Elementwise(Module):
         return type(self).function(x, *(getattr(self, name) for name in self.settings))
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.settings)
+        # PyTorch's style: settings as name=value, and "inplace=True" only when set.
+        parts = []
+        for name in self.settings:
+            value = getattr(self, name)
+            if name == "inplace":
+                if value:
+                    parts.append("inplace=True")
+            else:
+                parts.append(f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}")
+        return ", ".join(parts)
 
 
 class ReLU(_Elementwise):
@@ -39,6 +49,28 @@ class ReLU(_Elementwise):
     """
 
     function = staticmethod(F.relu)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class ReLU6(_Elementwise):
+    """``min(max(x, 0), 6)``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.ReLU6()(ember.tensor([-1.0, 7.0])).tolist()
+        [0.0, 6.0]
+    """
+
+    function = staticmethod(F.relu6)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 class LeakyReLU(_Elementwise):
@@ -51,11 +83,11 @@ class LeakyReLU(_Elementwise):
     """
 
     function = staticmethod(F.leaky_relu)
-    settings = ("negative_slope",)
+    settings = ("negative_slope", "inplace")
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
 
 class PReLU(Module):
@@ -70,11 +102,12 @@ class PReLU(Module):
         [-1.0, 1.0]
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
         super().__init__()
         self.num_parameters = int(num_parameters)
         self.init = init
-        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
+        kwargs = {} if device is None else {"device": device}
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype, **kwargs))
 
     def reset_parameters(self) -> None:
         """Set every slope back to ``init``."""
@@ -99,11 +132,11 @@ class Threshold(_Elementwise):
     """
 
     function = staticmethod(F.threshold)
-    settings = ("threshold", "value")
+    settings = ("threshold", "value", "inplace")
 
-    def __init__(self, threshold: float, value: float) -> None:
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
-        self.threshold, self.value = threshold, value
+        self.threshold, self.value, self.inplace = threshold, value, inplace
 
 
 class ELU(_Elementwise):
@@ -116,11 +149,11 @@ class ELU(_Elementwise):
     """
 
     function = staticmethod(F.elu)
-    settings = ("alpha",)
+    settings = ("alpha", "inplace")
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
 
 class SELU(_Elementwise):
@@ -133,6 +166,28 @@ class SELU(_Elementwise):
     """
 
     function = staticmethod(F.selu)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class CELU(_Elementwise):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.CELU(alpha=1.0)(ember.tensor([0.0, 1.0])).tolist()
+        [0.0, 1.0]
+    """
+
+    function = staticmethod(F.celu)
+    settings = ("alpha", "inplace")
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
 
 
 class GELU(_Elementwise):
@@ -164,6 +219,28 @@ class SiLU(_Elementwise):
     """
 
     function = staticmethod(F.silu)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class Mish(_Elementwise):
+    """``x * tanh(softplus(x))``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Mish()(ember.tensor([0.0])).tolist()
+        [0.0]
+    """
+
+    function = staticmethod(F.mish)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 class Sigmoid(_Elementwise):
@@ -176,6 +253,40 @@ class Sigmoid(_Elementwise):
     """
 
     function = staticmethod(F.sigmoid)
+
+
+class Hardsigmoid(_Elementwise):
+    """``relu6(x + 3) / 6``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Hardsigmoid()(ember.tensor([0.0, 5.0])).tolist()
+        [0.5, 1.0]
+    """
+
+    function = staticmethod(F.hardsigmoid)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+class Hardswish(_Elementwise):
+    """``x * relu6(x + 3) / 6``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Hardswish()(ember.tensor([0.0, 5.0])).tolist()
+        [0.0, 5.0]
+    """
+
+    function = staticmethod(F.hardswish)
+    settings = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 class Tanh(_Elementwise):
@@ -241,13 +352,82 @@ class Hardtanh(_Elementwise):
     """
 
     function = staticmethod(F.hardtanh)
-    settings = ("min_val", "max_val")
+    settings = ("min_val", "max_val", "inplace")
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-        self.min_val, self.max_val = min_val, max_val
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+
+class Softshrink(_Elementwise):
+    """Soft thresholding: shrink toward 0 by ``lambd``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Softshrink(1.0)(ember.tensor([3.0])).tolist()
+        [2.0]
+    """
+
+    function = staticmethod(F.softshrink)
+    settings = ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(_Elementwise):
+    """Zero the elements with ``|x| <= lambd``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Hardshrink(1.0)(ember.tensor([0.5, 3.0])).tolist()
+        [0.0, 3.0]
+    """
+
+    function = staticmethod(F.hardshrink)
+    settings = ("lambd",)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Tanhshrink(_Elementwise):
+    """``x - tanh(x)``.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Tanhshrink()(ember.tensor([0.0])).tolist()
+        [0.0]
+    """
+
+    function = staticmethod(F.tanhshrink)
+
+
+class GLU(_Elementwise):
+    """Gated linear unit over ``dim``: ``a * sigmoid(b)`` of its two halves.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GLU()(ember.ones(3, 4)).shape
+        (3, 2)
+    """
+
+    function = staticmethod(F.glu)
+    settings = ("dim",)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
 
 
 class Abs(_Elementwise):
@@ -297,6 +477,23 @@ class Softmax(_Elementwise):
     settings = ("dim",)
 
     def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+
+class Softmin(_Elementwise):
+    """``softmax(-x)`` along ``dim`` (PyTorch's implicit choice when None).
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Softmin(dim=1)(ember.zeros(1, 2)).tolist()
+        [[0.5, 0.5]]
+    """
+
+    function = staticmethod(F.softmin)
+    settings = ("dim",)
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

@@ -36,8 +36,8 @@ __all__ = ["MultiheadAttention", "AdditiveAttention"]
 def _additive(mask: Tensor, dtype) -> Tensor:
     """PyTorch's module masks as additive floats: boolean true -> -inf, floats as they are."""
     if mask.dtype.kind == "b":
-        xp = array_module(mask.data)
-        return Tensor._make(xp.where(mask.data, -math.inf, 0.0).astype(dtype), False, None, 0)
+        xp = array_module(mask._data)
+        return Tensor._make(xp.where(mask._data, -math.inf, 0.0).astype(dtype), False, None, 0)
     return mask if mask.dtype == dtype else mask.astype(dtype)
 
 
@@ -172,7 +172,7 @@ class MultiheadAttention(Module):
         name, H = "MultiheadAttention", self.num_heads
         combined = None
         if attn_mask is None and is_causal:
-            xp = array_module(self.out_proj.weight.data)
+            xp = array_module(self.out_proj.weight._data)
             attn_mask = Tensor._make(~xp.tril(xp.ones((L, S), dtype=bool)), False, None, 0)
         if attn_mask is not None:
             attn_mask = as_tensor(attn_mask)

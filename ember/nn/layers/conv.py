@@ -46,7 +46,7 @@ def _source_index(n: int, before: int, after: int, mode: str):
 
 def pad_by_mode(x: Tensor, pads, mode: str, op: str) -> Tensor:
     """Non-zero padding (``'reflect'``, ``'replicate'``, ``'circular'``) of the spatial axes."""
-    xp = array_module(x.data)
+    xp = array_module(x._data)
     for i, (before, after) in enumerate(pads):
         n = x.shape[2 + i]
         if mode == "reflect" and (before >= n or after >= n):

@@ -8,27 +8,31 @@ Example:
 """
 from __future__ import annotations
 
-from ...functional.dropout import alpha_dropout, dropout
+from ...functional.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,
+                                  feature_alpha_dropout)
 from ...tensor import Tensor
 from ..module import Module
 
-__all__ = ["Dropout", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutBase(Module):
+    """What every dropout layer shares: ``p``, ``inplace`` and PyTorch's repr."""
+
     function = None
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{type(self).__name__}: p must lie in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return type(self).function(x, self.p, self.training)
+        return type(self).function(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout(_DropoutBase):
@@ -47,6 +51,42 @@ class Dropout(_DropoutBase):
     function = staticmethod(dropout)
 
 
+class Dropout1d(_DropoutBase):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` inputs.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Dropout1d(0.5).eval()(ember.ones(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    function = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutBase):
+    """Zero whole channels of ``(N, C, H, W)`` inputs (a 3-D input is read as ``(N, C, L)``).
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Dropout2d(0.5).eval()(ember.ones(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    function = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutBase):
+    """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.Dropout3d(0.5).eval()(ember.ones(1, 2, 2, 2, 2)).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    function = staticmethod(dropout3d)
+
+
 class AlphaDropout(_DropoutBase):
     """Dropout that keeps SELU activations standardised (Klambauer et al. 2017).
 
@@ -57,3 +97,15 @@ class AlphaDropout(_DropoutBase):
     """
 
     function = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutBase):
+    """Alpha dropout of whole channels of ``(N, C, *)`` inputs.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.FeatureAlphaDropout(0.2).eval()(ember.ones(2, 3)).shape
+        (2, 3)
+    """
+
+    function = staticmethod(feature_alpha_dropout)

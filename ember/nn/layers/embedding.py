@@ -47,7 +47,7 @@ class Embedding(Module):
         """Redraw the table from ``N(0, 1)`` and zero the padding row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> "Embedding":
@@ -63,7 +63,7 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D table, got shape {embeddings.shape}")
         layer = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype, device=embeddings.device)
-        layer.weight.data[...] = embeddings.data
+        layer.weight._data[...] = embeddings._data
         layer.weight.requires_grad_(not freeze)
         return layer
 

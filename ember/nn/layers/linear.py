@@ -24,6 +24,11 @@ from ..module import Module, Parameter
 __all__ = ["Linear", "Bilinear", "Identity"]
 
 
+def _device(device) -> str:
+    """PyTorch's ``device=None`` (the default device) as Ember's creation functions spell it."""
+    return "cpu" if device is None else str(device)
+
+
 class Linear(Module):
     """``y = x @ weight.T + bias`` over the last dimension (Torch7's ``nn.Linear``).
 
@@ -31,8 +36,8 @@ class Linear(Module):
         in_features: size of each input's last dimension.
         out_features: size of each output's last dimension.
         bias: whether to learn an additive bias.
-        dtype: parameter dtype (default float32).
-        device: ``'cpu'`` or ``'cuda'``.
+        device: ``'cpu'`` (default) or ``'cuda'``.
+        dtype: parameter dtype (default: the default float dtype, float32).
 
     Attributes:
         weight: ``(out_features, in_features)``, initialised from
@@ -48,14 +53,14 @@ class Linear(Module):
         ['weight', 'bias']
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
-                 device: str = "cpu") -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=_device(device)))
         if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=_device(device)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -81,6 +86,7 @@ class Bilinear(Module):
         in1_features, in2_features: sizes of the two inputs' last dimensions.
         out_features: number of bilinear forms.
         bias: whether to learn an additive bias.
+        device, dtype: where and of what dtype the parameters are made (as in :class:`Linear`).
 
     Attributes:
         weight: ``(out_features, in1_features, in2_features)`` from ``U(-k, k)``,
@@ -93,13 +99,13 @@ class Bilinear(Module):
     """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 dtype=None, device: str = "cpu") -> None:
+                 device=None, dtype=None) -> None:
         super().__init__()
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype, device=device))
+        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype, device=_device(device)))
         if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=_device(device)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

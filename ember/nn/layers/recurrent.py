@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 
 from ...backend import array_module
 from ...creation import empty
@@ -25,6 +26,7 @@ from ...ops.movement import concat, squeeze, stack, unsqueeze
 from ...tensor import Tensor, as_tensor
 from .. import init
 from ..module import Module, Parameter
+from ..utils.rnn import PackedSequence, pack_like, pad_packed_sequence
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase"]
 
@@ -51,11 +53,14 @@ class RNNBase(Module):
             (states stay ``(layers * directions, B, H)``, as in PyTorch).
         dropout: dropout probability on the outputs of every layer but the last (training only).
         bidirectional: add a second direction reading the sequence backwards; outputs concatenate both.
+        proj_size: PyTorch's LSTM projections; only 0 (none) is supported.
+        device: ``'cpu'`` (default) or ``'cuda'``.
+        dtype: parameter dtype (default: the default float dtype, float32).
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
-                 device: str = "cpu") -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None) -> None:
         super().__init__()
         name = type(self).__name__
         if mode not in _GATES:
@@ -67,11 +72,21 @@ class RNNBase(Module):
             raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
         if not 0.0 <= float(dropout) <= 1.0:
             raise ValueError(f"{name}: dropout must lie in [0, 1], got {dropout}")
+        if int(proj_size) != 0:
+            raise NotImplementedError(
+                f"{name}: proj_size={proj_size} (LSTM output projections) is not supported; Ember's recurrent "
+                "layers have proj_size=0 (project the outputs with an nn.Linear instead)"
+            )
+        if float(dropout) > 0 and int(num_layers) == 1:
+            warnings.warn(f"{name}: dropout={dropout} has no effect with num_layers=1 (dropout is applied "
+                          "between stacked layers only), as in PyTorch", UserWarning, stacklevel=3)
+        device = "cpu" if device is None else str(device)
         self.mode = mode
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias = int(num_layers), bool(bias)
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = 0
         gates = _GATES[mode] * self.hidden_size
         for layer in range(self.num_layers):
             width = self.input_size if layer == 0 else self.hidden_size * self.num_directions
@@ -95,6 +110,13 @@ class RNNBase(Module):
     def reset_parameters(self) -> None:
         """Redraw every weight and bias from ``U(-1/sqrt(H), 1/sqrt(H))`` (PyTorch's default)."""
         _uniform_init(self, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """Do nothing: kept so that PyTorch code calling it runs unchanged.
+
+        In PyTorch it copies the weights into one contiguous cuDNN buffer. Ember's fused scan
+        reads each layer's ``weight_ih``/``weight_hh`` directly, so there is nothing to compact.
+        """
 
     def _weights(self, layer: int, suffix: str):
         tag = f"l{layer}{suffix}"
@@ -125,7 +147,7 @@ class RNNBase(Module):
         kinds = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
         expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if hx is None:
-            xp = array_module(x.data)
+            xp = array_module(x._data)
             return [Tensor._make(xp.zeros(expected, dtype=x.dtype), False, None, 0) for _ in kinds]
         if self.mode == "LSTM":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
@@ -151,9 +173,9 @@ class RNNBase(Module):
             if lengths.shape != (B,):
                 raise ValueError(f"{name}: expected lengths of shape ({B},) (one per sequence), "
                                  f"got shape {lengths.shape}")
-            if lengths.size and (int(lengths.data.min()) < 0 or int(lengths.data.max()) > T):
+            if lengths.numel() and (int(lengths._data.min()) < 0 or int(lengths._data.max()) > T):
                 raise ValueError(f"{name}: lengths must lie in [0, {T}] (the number of steps), got "
-                                 f"[{int(lengths.data.min())}, {int(lengths.data.max())}]")
+                                 f"[{int(lengths._data.min())}, {int(lengths._data.max())}]")
             return FR.sequence_mask(lengths, T, batch_first=self.batch_first)
         if mask is not None:
             expected = (B, T) if self.batch_first else (T, B)
@@ -164,11 +186,13 @@ class RNNBase(Module):
         return mask
 
     # ------------------------------------------------------------ forward
-    def forward(self, input: Tensor, hx=None, lengths=None, mask=None):
+    def forward(self, input: Tensor | PackedSequence, hx=None, lengths=None, mask=None):
         """Run the stack over a sequence.
 
         Args:
-            input: ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``), or ``(T, I)`` unbatched.
+            input: ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``), ``(T, I)`` unbatched, or a
+                :class:`~ember.nn.utils.rnn.PackedSequence` (then the output is one too, and
+                ``hx`` and the final states are in the batch's original order, as in PyTorch).
             hx: initial state(s) of shape ``(num_layers * num_directions, B, H)``:
                 a tensor (RNN, GRU) or a tuple ``(h0, c0)`` (LSTM); zeros when None.
             lengths: optional ``(B,)`` integers, the number of valid steps of each
@@ -181,6 +205,13 @@ class RNNBase(Module):
             has last dimension ``num_directions * H`` and is zero at padded steps;
             the final states are those of each sequence's last valid step.
         """
+        if isinstance(input, PackedSequence):
+            if lengths is not None or mask is not None:
+                raise ValueError(f"{type(self).__name__}: a PackedSequence carries its own lengths; "
+                                 "do not pass lengths or mask with it")
+            padded, seq_lengths = pad_packed_sequence(input, batch_first=self.batch_first)
+            output, states = self.forward(padded, hx, lengths=seq_lengths)
+            return pack_like(output, input, self.batch_first), states
         x = float_operand(type(self).__name__, input)
         x, batched = self._check_input(x)
         T, B = (x.shape[1], x.shape[0]) if self.batch_first else (x.shape[0], x.shape[1])
@@ -251,11 +282,11 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype=None, device: str = "cpu") -> None:
+                 device=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, dtype, device)
+                         num_layers, bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self) -> str:
@@ -277,10 +308,10 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
-                 device: str = "cpu") -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, device)
+                         proj_size, device=device, dtype=dtype)
 
 
 class GRU(RNNBase):
@@ -297,19 +328,20 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
-                 device: str = "cpu") -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, device)
+                         device=device, dtype=dtype)
 
 
 # ------------------------------------------------------------------ cells
 class RNNCellBase(Module):
     """Parameters and checks shared by the one-step cells (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype=None,
-                 device: str = "cpu") -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, device=None,
+                 dtype=None) -> None:
         super().__init__()
+        device = "cpu" if device is None else str(device)
         name = type(self).__name__
         if int(hidden_size) <= 0 or int(input_size) < 0:
             raise ValueError(f"{name}: hidden_size must be positive and input_size non-negative, "
@@ -370,10 +402,10 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype=None, device: str = "cpu") -> None:
+                 device=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, 1, dtype, device)
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -395,9 +427,9 @@ class LSTMCell(RNNCellBase):
         (2, 5)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None,
-                 device: str = "cpu") -> None:
-        super().__init__(input_size, hidden_size, bias, 4, dtype, device)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx=None) -> tuple[Tensor, Tensor]:
         x = float_operand("LSTMCell", input)
@@ -418,9 +450,9 @@ class GRUCell(RNNCellBase):
         (5,)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None,
-                 device: str = "cpu") -> None:
-        super().__init__(input_size, hidden_size, bias, 3, dtype, device)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x = float_operand("GRUCell", input)

@@ -281,6 +281,6 @@ class Transformer(Module):
         """
         from ...backend import array_module, default_dtype
 
-        allowed = causal_mask(size).data
+        allowed = causal_mask(size)._data
         xp = array_module(allowed)
         return Tensor._make(xp.where(allowed, 0.0, -xp.inf).astype(dtype or default_dtype()), False, None, 0)

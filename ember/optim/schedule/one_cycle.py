@@ -45,11 +45,14 @@ class OneCycleLR(LRScheduler):
     Example:
         >>> import ember
         >>> from ember.optim import SGD
-        >>> from ember.optim.schedule import OneCycleLR
+        >>> from ember.optim.lr_scheduler import OneCycleLR
         >>> opt = SGD([ember.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
         >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=10)
-        >>> [round(sched.lrs_at(t)[0], 4) for t in (0, 2, 9)]
-        [0.04, 1.0, 0.0]
+        >>> lrs = []
+        >>> for _ in range(10):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4)); sched.step()
+        >>> lrs[0], lrs[2], lrs[9]
+        (0.04, 1.0, 0.0)
     """
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
@@ -121,16 +124,14 @@ class OneCycleLR(LRScheduler):
             start_step = end_step
         raise AssertionError("unreachable")
 
-    def lrs_at(self, epoch: int) -> list[float]:
-        return [self._values_at(epoch, group, lr=True) for group in self.optimizer.param_groups]
-
-    def _apply(self, epoch: int) -> None:
-        super()._apply(epoch)
-        if not self.cycle_momentum:
-            return
+    def get_lr(self) -> list[float]:
+        lrs = []
         for group in self.optimizer.param_groups:
-            momentum = self._values_at(epoch, group, lr=False)
-            if self.use_beta1:
-                group["betas"] = (momentum, *group["betas"][1:])
-            else:
-                group["momentum"] = momentum
+            lrs.append(self._values_at(self.last_epoch, group, lr=True))
+            if self.cycle_momentum:
+                momentum = self._values_at(self.last_epoch, group, lr=False)
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return lrs

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import SupportsFloat
 
 from ...autograd.tracing import opaque
 from ..optimizer import Optimizer
 from ..options import NONNEGATIVE, NONNEGATIVE_INT, Rule
-from .scheduler import _SchedulerBase
+from .scheduler import _EPOCH_DEPRECATION, LRScheduler
 
 __all__ = ["ReduceLROnPlateau"]
 
 
-class ReduceLROnPlateau(_SchedulerBase):
+class ReduceLROnPlateau(LRScheduler):
     """Multiply the learning rate by ``factor`` once the metric has not improved for ``patience`` steps.
 
     Call ``step(metric)`` after each evaluation (usually each epoch) with the validation loss
@@ -33,7 +34,7 @@ class ReduceLROnPlateau(_SchedulerBase):
     Example:
         >>> import ember
         >>> from ember.optim import SGD
-        >>> from ember.optim.schedule import ReduceLROnPlateau
+        >>> from ember.optim.lr_scheduler import ReduceLROnPlateau
         >>> opt = SGD([ember.ones(1, requires_grad=True)], lr=1.0)
         >>> sched = ReduceLROnPlateau(opt, patience=1, factor=0.5)
         >>> for loss in [1.0, 0.9, 0.95, 0.95]:  # two steps without improvement > patience
@@ -56,8 +57,10 @@ class ReduceLROnPlateau(_SchedulerBase):
                 raise ValueError(f"ReduceLROnPlateau: expected {n} values of min_lr (one per param group), "
                                  f"got {len(min_lr)}")
             min_lrs = list(min_lr)
+            self.default_min_lr = None
         else:
             min_lrs = [min_lr] * n
+            self.default_min_lr = min_lr
         for value in min_lrs:
             self._check("min_lr", value, NONNEGATIVE)
         self.mode, self.threshold_mode = mode, threshold_mode
@@ -67,11 +70,20 @@ class ReduceLROnPlateau(_SchedulerBase):
         self.cooldown = self._check("cooldown", cooldown, NONNEGATIVE_INT)
         self.eps = self._check("eps", eps, NONNEGATIVE)
         self.min_lrs = min_lrs
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
+        self.mode_worse = math.inf if mode == "min" else -math.inf
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = self.mode_worse
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    @property
+    def in_cooldown(self) -> bool:
+        """Whether bad steps are being ignored after a reduction."""
+        return self.cooldown_counter > 0
 
     def _is_better(self, value: float) -> bool:
         best, threshold = self.best, self.threshold
@@ -80,10 +92,12 @@ class ReduceLROnPlateau(_SchedulerBase):
         return value > (best * (1 + threshold) if self.threshold_mode == "rel" else best + threshold)
 
     @opaque  # replayed whole by ember.compile
-    def step(self, metrics: SupportsFloat) -> None:
+    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record one evaluation of the monitored metric; reduce the rates after a plateau."""
         value = float(metrics)
-        self.last_epoch += 1
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(value):
             self.best = value
             self.num_bad_epochs = 0
@@ -100,6 +114,8 @@ class ReduceLROnPlateau(_SchedulerBase):
 
     def _reduce(self) -> None:
         groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs) and self.default_min_lr is not None:
+            self.min_lrs = [self.default_min_lr] * len(groups)
         if len(groups) != len(self.min_lrs):
             raise RuntimeError(
                 f"ReduceLROnPlateau: the optimizer has {len(groups)} param groups but the scheduler "

@@ -4,7 +4,7 @@ from optim.oracle import assert_same_lrs, assert_same_trajectory
 
 import ember
 from ember.optim import SGD, Adagrad, Adam
-from ember.optim.schedule import OneCycleLR
+from ember.optim.lr_scheduler import OneCycleLR
 
 SETTINGS = [
     dict(max_lr=[1.0, 0.5], total_steps=40),

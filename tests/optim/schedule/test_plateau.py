@@ -4,7 +4,7 @@ import pytest
 
 import ember
 from ember.optim import SGD
-from ember.optim.schedule import ReduceLROnPlateau
+from ember.optim.lr_scheduler import ReduceLROnPlateau
 
 SETTINGS = [
     dict(),

@@ -3,7 +3,7 @@ import pytest
 
 import ember
 from ember.optim import SGD
-from ember.optim.schedule import CosineAnnealingLR, LRScheduler, StepLR
+from ember.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 
 
 def opt(lr=1.0):
@@ -19,7 +19,7 @@ def test_records_initial_lr_and_applies_step_zero():
     assert o.param_groups[0]["lr"] == pytest.approx(0.05)
 
 
-def test_resume_with_last_epoch_and_state_dicts():
+def test_state_dict_round_trip_continues_the_schedule():
     o = opt()
     sched = CosineAnnealingLR(o, T_max=10)
     for _ in range(4):
@@ -28,20 +28,35 @@ def test_resume_with_last_epoch_and_state_dicts():
     assert sched_state["last_epoch"] == 4 and "optimizer" not in sched_state
 
     o2 = opt(123.0)
-    o2.load_state_dict(opt_state)  # brings 'initial_lr' back
-    resumed = CosineAnnealingLR(o2, T_max=10, last_epoch=4)
-    sched.step()
-    assert resumed.get_last_lr() == sched.get_last_lr()
-
-    o3 = opt()
-    fresh = CosineAnnealingLR(o3, T_max=10)
+    fresh = CosineAnnealingLR(o2, T_max=10)
+    o2.load_state_dict(opt_state)  # brings 'lr' and 'initial_lr' back
     fresh.load_state_dict(sched_state)
-    fresh.step()
-    assert fresh.get_last_lr() == resumed.get_last_lr() == sched.lrs_at(5)
+    for _ in range(8):
+        sched.step()
+        fresh.step()
+        assert fresh.get_last_lr() == sched.get_last_lr()
+
+
+def test_resume_with_last_epoch_like_torch(torch):
+    def run(make_opt, tensor, lrs):
+        o = make_opt([tensor()], lr=1.0)
+        o.param_groups[0]["initial_lr"] = 1.0
+        o.param_groups[0]["lr"] = 0.5
+        sched = lrs.StepLR(o, 3, 0.5, last_epoch=4)
+        seen = []
+        for _ in range(6):
+            seen.append((sched.last_epoch, sched.get_last_lr()[0]))
+            o.step()
+            sched.step()
+        return seen
+
+    import ember.optim
+    ours = run(ember.optim.SGD, lambda: ember.zeros(1, requires_grad=True), ember.optim.lr_scheduler)
+    assert ours == run(torch.optim.SGD, lambda: torch.zeros(1, requires_grad=True), torch.optim.lr_scheduler)
 
 
 def test_resume_without_initial_lr():
-    with pytest.raises(ValueError, match="StepLR: resuming with last_epoch=3 needs 'initial_lr' in param group 0"):
+    with pytest.raises(KeyError, match="StepLR: resuming with last_epoch=3 needs 'initial_lr' in param group 0"):
         StepLR(opt(), 2, last_epoch=3)
 
 
@@ -59,10 +74,10 @@ def test_group_added_after_the_scheduler():
         sched.step()
 
 
-def test_custom_closed_form_schedule():
+def test_custom_schedule():
     class Halving(LRScheduler):
-        def lrs_at(self, epoch):
-            return [base * 0.5 ** epoch for base in self.base_lrs]
+        def get_lr(self):
+            return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
 
     o = opt(2.0)
     sched = Halving(o)

@@ -1,4 +1,5 @@
-"""Flat views of parameters: PyTorch's vector helpers and Torch7's ``getParameters()``.
+"""Flat views of parameters: PyTorch's vector helpers (``torch.nn.utils.convert_parameters``) and
+Torch7's ``getParameters()``.
 
 The lectures' optimisation code sees a network as one vector ``x`` of
 parameters and one vector ``dl_dx`` of gradients. :func:`get_parameters` gives
@@ -14,12 +15,12 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from .. import backend
-from ..ops.movement import concat, reshape
-from ..tensor import Tensor
-from .module import Module, Parameter
+from ... import backend
+from ...ops.movement import concat, reshape
+from ...tensor import Tensor
+from ..module import Module, Parameter
 
 __all__ = ["parameters_to_vector", "vector_to_parameters", "get_parameters"]
 
@@ -61,14 +62,14 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     params = _as_list(parameters)
     if not isinstance(vec, Tensor) or vec.ndim != 1:
         raise TypeError(f"vector_to_parameters: expected a 1-D tensor, got {getattr(vec, 'shape', type(vec).__name__)}")
-    total = sum(p.size for p in params)
-    if vec.size != total:
-        raise ValueError(f"vector_to_parameters: vector has {vec.size} elements but the parameters hold {total}")
+    total = sum(p.numel() for p in params)
+    if vec.numel() != total:
+        raise ValueError(f"vector_to_parameters: vector has {vec.numel()} elements but the parameters hold {total}")
     offset = 0
     for p in params:
-        p.data[...] = vec.data[offset:offset + p.size].reshape(p.shape)
+        p._data[...] = vec._data[offset:offset + p.numel()].reshape(p.shape)
         p._version += 1
-        offset += p.size
+        offset += p.numel()
 
 
 class _FlatGradHook:
@@ -80,7 +81,7 @@ class _FlatGradHook:
         self.view = view
 
     def __call__(self, grad: Tensor) -> None:
-        self.view += grad.data.reshape(self.view.shape)
+        self.view += grad._data.reshape(self.view.shape)
 
 
 def get_parameters(module: Module | Iterable[Parameter]) -> tuple[Tensor, Tensor]:
@@ -119,15 +120,15 @@ def get_parameters(module: Module | Iterable[Parameter]) -> tuple[Tensor, Tensor
     if len(dtypes) > 1:
         raise TypeError(f"get_parameters: parameters have several dtypes {sorted(map(str, dtypes))}; "
                         "convert the module to one dtype first")
-    xp = backend.array_module(params[0].data)
-    total = sum(p.size for p in params)
+    xp = backend.array_module(params[0]._data)
+    total = sum(p.numel() for p in params)
     flat = xp.empty(total, dtype=params[0].dtype)
     flat_grad = xp.zeros(total, dtype=params[0].dtype)
     offset = 0
     for p in params:
-        n = p.size
-        flat[offset:offset + n] = p.data.reshape(-1)
-        p.data = flat[offset:offset + n].reshape(p.shape)
+        n = p.numel()
+        flat[offset:offset + n] = p._data.reshape(-1)
+        p._data = flat[offset:offset + n].reshape(p.shape)
         if p._hooks:
             p._hooks[:] = [h for h in p._hooks if not isinstance(h, _FlatGradHook)]
         if p.requires_grad:
