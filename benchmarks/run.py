@@ -78,8 +78,14 @@ def ensure_threads(args) -> int:
     return wanted  # pragma: no cover - execvpe does not return
 
 
+def _workload_order(workload) -> tuple:
+    """W2 before W10: the id's number, not its text, orders the table."""
+    digits = "".join(c for c in workload.id if c.isdigit())
+    return (workload.id.rstrip("0123456789."), int(digits) if digits else 0, workload.id)
+
+
 def select(workloads, args):
-    chosen = list(workloads.values())
+    chosen = sorted(workloads.values(), key=_workload_order)
     if args.only:
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
         unknown = [w for w in wanted if w not in workloads]

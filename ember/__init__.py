@@ -31,19 +31,22 @@ from . import autograd, backend, data, nn, optim  # noqa: E402
 from .autograd import enable_grad, grad, jvp, no_grad, set_grad_enabled, value_and_grad, vjp  # noqa: E402
 from .autograd.grad_mode import is_grad_enabled  # noqa: E402
 from .backend import default_dtype, get_rng_state, manual_seed, set_default_dtype, set_rng_state  # noqa: E402
-from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like,  # noqa: E402
-                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,  # noqa: E402
+                       ones_like, rand, rand_like, randint, randint_like, randn, randn_like, tensor, zeros, zeros_like)
 from .device import device  # noqa: E402
 from .errors import DeviceError, LayoutError, ShapeError  # noqa: E402
 from .generator import Generator  # noqa: E402
+from .kernels import get_num_threads, set_num_threads  # noqa: E402
 from .ops.elementwise import (abs, acos, acosh, add, arctan2, asin, asinh, atan, atan2, atanh,  # noqa: E402
-                              bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
-                              bitwise_xor, ceil, clamp, clip, cos, cosh, div, exp, exp2, expm1, floor,
-                              floor_divide, fmod, frac, hypot, isfinite, isinf, isnan, lerp, log, log1p, log2,
+                              allclose, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                              bitwise_xor, ceil, clamp, clip, copysign, cos, cosh, div, exp, exp2, expm1, floor,
+                              floor_divide, fmod, frac, hypot, isclose, isfinite, isinf, isnan, lerp, log, log1p, log2,
                               log10, logaddexp, logical_and, logical_not, logical_or, logical_xor, maximum,
                               minimum, mul, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign,
                               sin, sinh, sqrt, square, sub, tan, tanh, true_divide, trunc, where, xlogy)
 from .ops.special import erf, erfc, erfinv  # noqa: E402
+from .ops.indexing import (argwhere, index_add, index_put, masked_select, meshgrid, nonzero,  # noqa: E402
+                           scatter, scatter_reduce, take_along_dim)
 from .ops.linalg import addmm, baddbmm, bmm, dot, einsum, matmul, mm, mv, outer  # noqa: E402
 from .ops.movement import (broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip,  # noqa: E402
                            gather, index_select, masked_fill, movedim, narrow, one_hot, pad, permute,
@@ -89,6 +92,10 @@ inference_mode = no_grad
 __version__ = "0.1.0"
 from .io import load, save  # noqa: E402 - io builds on the names above
 from .io.dlpack import from_dlpack  # noqa: E402
+from .io import serialization  # noqa: E402 - torch.serialization (safe_globals, add_safe_globals)
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__ + ".serialization"] = serialization  # `import ember.serialization` works as torch's
 from . import onnx  # noqa: E402 - the onnx package itself is imported only when exporting
 from . import distributed, functional, train  # noqa: E402 - train builds on nn, optim, data and io
 

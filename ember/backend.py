@@ -132,6 +132,28 @@ def generator(xp=numpy):
     return gen
 
 
+_INTEGER_STREAM = "numpy.mt19937"
+
+
+def integer_stream():
+    """The Mersenne Twister that ``randint`` draws from, seeded as PyTorch seeds its CPU generator.
+
+    ``torch.manual_seed(s)`` seeds an MT19937 from the low 32 bits of ``s`` (as C++'s
+    ``std::mt19937`` does) and ``randint`` takes one 32-bit word per element (two for a
+    range of 2**32 or more) modulo the range. NumPy's legacy-seeded MT19937 is that
+    generator, so after ``ember.manual_seed(s)`` Ember's ``randint`` draws PyTorch's integers
+    and ported programs that sample indices see the same ones. Its state is part of
+    :func:`get_rng_state`, so checkpoints resume it exactly.
+    """
+    bits = _generators.get(_INTEGER_STREAM)
+    if bits is None:
+        seed = _seed if _seed is not None else int(generator(numpy).integers(0, 2 ** 32))
+        bits = numpy.random.MT19937()
+        bits._legacy_seeding(seed % 2 ** 32)  # std::mt19937's seeding, which PyTorch uses
+        _generators[_INTEGER_STREAM] = bits
+    return bits
+
+
 def manual_seed(seed: int) -> None:
     """Seed every backend's global generator, for reproducible runs.
 
@@ -151,7 +173,11 @@ def manual_seed(seed: int) -> None:
 
 def get_rng_state() -> dict:
     """Return the state of every backend generator (plain dicts, safe to serialise)."""
-    return {name: gen.bit_generator.state for name, gen in _generators.items()} | {"seed": _seed}
+    states = {name: gen.bit_generator.state for name, gen in _generators.items() if name != _INTEGER_STREAM}
+    if _INTEGER_STREAM in _generators:  # its key is an array: kept as a list, so states compare and serialise
+        mt = _generators[_INTEGER_STREAM].state
+        states[_INTEGER_STREAM] = {**mt, "state": {"key": mt["state"]["key"].tolist(), "pos": mt["state"]["pos"]}}
+    return states | {"seed": _seed}
 
 
 def set_rng_state(state: dict) -> None:
@@ -161,6 +187,10 @@ def set_rng_state(state: dict) -> None:
     _generators.clear()
     for name, st in state.items():
         if name == "seed":
+            continue
+        if name == _INTEGER_STREAM:
+            key = numpy.asarray(st["state"]["key"], dtype=numpy.uint32)
+            integer_stream().state = {**st, "state": {"key": key, "pos": int(st["state"]["pos"])}}
             continue
         xp = numpy if name == "numpy" else cupy_module()
         if xp is not None:

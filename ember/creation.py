@@ -7,6 +7,7 @@ from typing import Any
 from . import backend
 from .autograd.tracing import _Trace
 from .tensor import Tensor, _to_array
+from .errors import ArgumentError
 
 
 def _shape(shape) -> tuple:
@@ -17,8 +18,31 @@ def _shape(shape) -> tuple:
     except (TypeError, ValueError):
         raise TypeError(f"expected a shape of integers, got {shape!r}") from None
     if any(s < 0 for s in shape):
-        raise ValueError(f"negative dimension in shape {shape}")
+        raise ArgumentError(f"negative dimension in shape {shape}")
     return shape
+
+
+def _torch_options(op: str, out=None, layout=None, pin_memory: bool = False, memory_format=None,
+                   generator=None) -> None:
+    """Check PyTorch's creation keywords that Ember accepts only at their default meaning.
+
+    ``layout`` must be strided (Ember tensors are dense), ``pin_memory`` is a no-op on the
+    host, ``memory_format`` is ignored (layouts are NumPy's); ``out=`` is refused, because
+    writing into a given tensor is not supported by creation functions.
+    """
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; assign the result instead")
+    if layout is not None and str(layout) not in ("strided", "torch.strided"):
+        raise TypeError(f"{op}: only the strided layout is supported, got layout={layout!r}")
+    if generator is not None:
+        from .generator import Generator
+
+        if not isinstance(generator, Generator):
+            raise TypeError(f"{op}: generator must be an ember.Generator, got {type(generator).__name__}")
+
+
+def _device(device) -> str:
+    return "cpu" if device is None else str(device)
 
 
 def _finish(array, requires_grad: bool) -> Tensor:
@@ -34,7 +58,8 @@ def _float(dtype):
     return backend.default_dtype() if dtype is None else backend.numpy_module().dtype(dtype)
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cpu", *,
+           pin_memory: bool = False) -> Tensor:
     """Make a tensor from nested lists, a number or an array (the data is copied).
 
     Python floats become float32 (the default dtype), ints int64, bools bool.
@@ -44,6 +69,7 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cp
         >>> ember.tensor([[1, 2], [3, 4]]).dtype
         dtype('int64')
     """
+    device = _device(device)
     if isinstance(data, Tensor) or hasattr(data, "__array_namespace__"):
         # An array is copied by a primitive, so a compiled function sees where it came from.
         from .ops.movement import Copy
@@ -62,21 +88,32 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cp
     return _finish(array, requires_grad)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """A tensor of zeros."""
-    xp = backend.module_for_device(device)
+def zeros(*shape, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False, size=None) -> Tensor:
+    """A tensor of zeros (``size=`` may name the shape as a keyword, as in PyTorch)."""
+    _torch_options("zeros", out, layout)
+    shape = shape if size is None else (size,)
+    xp = backend.module_for_device(_device(device))
     return _finish(xp.zeros(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """A tensor of ones."""
-    xp = backend.module_for_device(device)
+def ones(*shape, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False, size=None) -> Tensor:
+    """A tensor of ones (``size=`` may name the shape as a keyword, as in PyTorch)."""
+    _torch_options("ones", out, layout)
+    shape = shape if size is None else (size,)
+    xp = backend.module_for_device(_device(device))
     return _finish(xp.ones(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """A tensor filled with ``fill_value``."""
-    xp = backend.module_for_device(device)
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (bools give bool, ints int64, floats the default float)."""
+    _torch_options("full", out, layout)
+    shape = size
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    xp = backend.module_for_device(_device(device))
     if dtype is None and isinstance(fill_value, bool):
         dtype = bool
     elif dtype is None and isinstance(fill_value, int):
@@ -85,13 +122,17 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False, device: str
     return _finish(xp.full(shape, fill_value, dtype=_float(dtype)), requires_grad)
 
 
-def empty(*shape, dtype=None, device: str = "cpu") -> Tensor:
+def empty(*shape, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False, memory_format=None, size=None) -> Tensor:
     """An uninitialised tensor (its values are arbitrary)."""
-    xp = backend.module_for_device(device)
-    return _finish(xp.empty(_shape(shape), dtype=_float(dtype)), False)
+    _torch_options("empty", out, layout)
+    shape = shape if size is None else (size,)
+    xp = backend.module_for_device(_device(device))
+    return _finish(xp.empty(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def arange(start, stop=None, step=1, *, dtype=None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats the default float.
 
     Floating values are ``start + i * step`` computed in float64 and then rounded
@@ -103,14 +144,16 @@ def arange(start, stop=None, step=1, *, dtype=None, device: str = "cpu", require
         >>> ember.arange(0, 1, 0.25).tolist()
         [0.0, 0.25, 0.5, 0.75]
     """
-    xp = backend.module_for_device(device)
+    _torch_options("arange", out, layout)
+    xp = backend.module_for_device(_device(device))
+    stop = end
     if stop is None:
         start, stop = 0, start
     start, stop, step = (v.item() if isinstance(v, Tensor) else v for v in (start, stop, step))
     if step == 0:
-        raise ValueError("arange: step must not be zero")
+        raise ArgumentError("arange: step must not be zero")
     if (stop - start) * step < 0:
-        raise ValueError(f"arange: the range [{start}, {stop}) is inconsistent with the sign of step {step}")
+        raise ArgumentError(f"arange: the range [{start}, {stop}) is inconsistent with the sign of step {step}")
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, stop, step))
         dtype = "int64" if is_int else backend.default_dtype()
@@ -126,7 +169,7 @@ def arange(start, stop=None, step=1, *, dtype=None, device: str = "cpu", require
 def _steps(op: str, steps) -> int:
     steps = int(steps)
     if steps < 0:
-        raise ValueError(f"{op}: number of steps must be non-negative, got {steps}")
+        raise ArgumentError(f"{op}: number of steps must be non-negative, got {steps}")
     return steps
 
 
@@ -150,7 +193,7 @@ def _linear_points(xp, start, end, steps: int, dtype):
     return xp.trunc(points).astype(dtype)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype=None, device: str = "cpu",
+def linspace(start: float, end: float, steps: int, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (PyTorch's rounding for ints).
 
@@ -159,13 +202,18 @@ def linspace(start: float, end: float, steps: int, *, dtype=None, device: str = 
         >>> ember.linspace(0, 10, 4, dtype="int64").tolist()
         [0, 3, 6, 10]
     """
+    _torch_options("linspace", out, layout)
     steps = _steps("linspace", steps)
-    xp = backend.module_for_device(device)
-    return _finish(_linear_points(xp, start, end, steps, _float(dtype)), requires_grad)
+    xp = backend.module_for_device(_device(device))
+    dt = _float(dtype)
+    if dt.kind == "b":
+        raise RuntimeError("linspace: bool is not a supported dtype (PyTorch refuses it too)")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    return _finish(_linear_points(xp, start, end, steps, dt), requires_grad)
 
 
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype=None, device: str = "cpu",
-             requires_grad: bool = False) -> Tensor:
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None,
+             device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` values ``base ** t`` for ``t`` evenly spaced from ``start`` to ``end`` inclusive.
 
     Integer dtypes convert ``start`` and ``end`` first and truncate each power,
@@ -176,8 +224,9 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype=
         >>> logspace(0, 2, 3).tolist()
         [1.0, 10.0, 100.0]
     """
+    _torch_options("logspace", out, layout)
     steps = _steps("logspace", steps)
-    xp = backend.module_for_device(device)
+    xp = backend.module_for_device(_device(device))
     dt = _float(dtype)
     if dt.kind not in "fc":
         start, end = int(start), int(end)
@@ -186,28 +235,46 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype=
     return _finish(powers.astype(dt) if dt.kind in "fc" else xp.trunc(powers).astype(dt), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device: str = "cpu") -> Tensor:
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """An identity matrix (``n`` by ``m``)."""
+    _torch_options("eye", out, layout)
+    xp = backend.module_for_device(_device(device))
+    return _finish(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    """Zeros with the shape of ``input`` and, unless given, its dtype and device."""
+    _torch_options("zeros_like", None, layout)
+    device = input.device if device is None else str(device)
+    return _finish(backend.module_for_device(device).zeros(input.shape, dtype=dtype or input.dtype), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    """Ones with the shape of ``input`` and, unless given, its dtype and device."""
+    _torch_options("ones_like", None, layout)
+    device = input.device if device is None else str(device)
+    return _finish(backend.module_for_device(device).ones(input.shape, dtype=dtype or input.dtype), requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    """``fill_value`` everywhere, with the shape of ``input`` and, unless given, its dtype and device."""
+    _torch_options("full_like", None, layout)
+    device = input.device if device is None else str(device)
     xp = backend.module_for_device(device)
-    return _finish(xp.eye(n, m, dtype=_float(dtype)), False)
+    return _finish(xp.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad)
 
 
-def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x._data)
-    return _finish(xp.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
-
-
-def ones_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x._data)
-    return _finish(xp.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
-
-
-def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """``fill_value`` everywhere, with the shape, dtype and device of ``x``."""
-    xp = backend.array_module(x._data)
-    return _finish(xp.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    """An uninitialised tensor with the shape of ``input`` and, unless given, its dtype and device."""
+    _torch_options("empty_like", None, layout)
+    device = input.device if device is None else str(device)
+    xp = backend.module_for_device(device)
+    return _finish(xp.empty(input.shape, dtype=dtype or input.dtype), requires_grad)
 
 
 def _random_source(draw):
@@ -225,45 +292,117 @@ def _random_source(draw):
 
 
 @_random_source
-def rand(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """Uniform samples in ``[0, 1)`` from the global seeded generator."""
-    xp = backend.module_for_device(device)
+def rand(*shape, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False, size=None) -> Tensor:
+    """Uniform samples in ``[0, 1)`` from the global seeded generator (or ``generator``)."""
+    from .generator import resolve
+
+    _torch_options("rand", out, layout, generator=generator)
+    shape = shape if size is None else (size,)
+    xp = backend.module_for_device(_device(device))
     dt = _float(dtype)
-    gen = backend.generator(xp)
+    gen = resolve(generator, xp)
     return _finish(gen.random(_shape(shape), dtype=dt if dt.itemsize >= 4 else "float32").astype(dt, copy=False),
                    requires_grad)
 
 
 @_random_source
-def randn(*shape, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """Standard normal samples from the global seeded generator."""
-    xp = backend.module_for_device(device)
+def randn(*shape, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False, size=None) -> Tensor:
+    """Standard normal samples from the global seeded generator (or ``generator``)."""
+    from .generator import resolve
+
+    _torch_options("randn", out, layout, generator=generator)
+    shape = shape if size is None else (size,)
+    xp = backend.module_for_device(_device(device))
     dt = _float(dtype)
-    gen = backend.generator(xp)
+    gen = resolve(generator, xp)
     sample = gen.standard_normal(_shape(shape), dtype=dt if dt.itemsize >= 4 else "float32")
     return _finish(sample.astype(dt, copy=False), requires_grad)
 
 
+def _randint_bounds(args: tuple, low, high, size) -> tuple:
+    """PyTorch's overloads: ``randint(high, size)``, ``randint(low, high, size)``, keywords for any."""
+    args = list(args)
+    if size is None and args and (len(args) == 3 or not isinstance(args[-1], (int, Tensor))):
+        size = args.pop()
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        if high is None:
+            high = args[0]
+        else:
+            low = args[0]
+    elif args:
+        raise TypeError(f"randint: expected (high, size) or (low, high, size), got {len(args)} positional arguments")
+    if high is None or size is None:
+        raise TypeError("randint: missing 'high' or 'size' (randint(high, size) or randint(low, high, size))")
+    low = 0 if low is None else low
+    return int(low), int(high), (size,) if isinstance(size, int) else tuple(int(s) for s in size)
+
+
 @_random_source
-def randint(low: int, high: int | None = None, size=(), dtype="int64", device: str = "cpu") -> Tensor:
-    """Integers drawn uniformly from ``[low, high)``."""
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` (int64 unless ``dtype`` says otherwise).
+
+    Called as PyTorch's ``randint(high, size)`` or ``randint(low, high, size)``.
+
+    Example:
+        >>> import ember
+        >>> ember.randint(0, 3, (2, 2)).shape
+        (2, 2)
+    """
+    from .generator import resolve
+
+    _torch_options("randint", out, layout, generator=generator)
+    low, high, size = _randint_bounds(args, low, high, size)
+    if high <= low:
+        raise ArgumentError(f"randint: expected low < high, got the empty range [{low}, {high})")
+    dt = backend.numpy_module().dtype("int64" if dtype is None else dtype)
+    if requires_grad and dt.kind not in "fc":
+        raise RuntimeError(f"randint: only floating-point tensors can require gradients, got dtype {dt}")
+    xp = backend.module_for_device(_device(device))
+    if generator is None and xp is backend.numpy_module():
+        values = _torch_stream_integers(low, high, _shape(size))
+    else:
+        values = resolve(generator, xp).integers(low, high, size=_shape(size), dtype="int64")
+    return _finish(values.astype(dt, copy=False), requires_grad)
+
+
+def _torch_stream_integers(low: int, high: int, shape: tuple):
+    """Integers in ``[low, high)`` drawn as PyTorch's CPU ``randint`` draws them (see
+    :func:`ember.backend.integer_stream`)."""
+    np = backend.numpy_module()
+    count = math.prod(shape)
+    span = high - low
+    words = backend.integer_stream().random_raw(count * (2 if span >= 2 ** 32 else 1)).astype(np.uint64)
+    if span >= 2 ** 32:
+        words = (words[0::2] << np.uint64(32)) | words[1::2]
+    return ((words % np.uint64(span)).astype(np.int64) + low).reshape(shape)
+
+
+def rand_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    """Uniform samples with the shape of ``input`` and, unless given, its dtype and device."""
+    return rand(*input.shape, dtype=dtype or input.dtype, layout=layout, requires_grad=requires_grad,
+                device=input.device if device is None else device)
+
+
+def randn_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    """Normal samples with the shape of ``input`` and, unless given, its dtype and device."""
+    return randn(*input.shape, dtype=dtype or input.dtype, layout=layout, requires_grad=requires_grad,
+                 device=input.device if device is None else device)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype=None, layout=None, device=None,
+                 requires_grad: bool = False, memory_format=None) -> Tensor:
+    """Integers in ``[low, high)`` with the shape of ``input`` (``randint_like(x, high)`` also works)."""
     if high is None:
         low, high = 0, low
-    if high <= low:
-        raise ValueError(f"randint: empty range [{low}, {high})")
-    xp = backend.module_for_device(device)
-    size = (size,) if isinstance(size, int) else tuple(size)
-    return _finish(backend.generator(xp).integers(low, high, size=size, dtype=dtype), False)
-
-
-def rand_like(x: Tensor, requires_grad: bool = False) -> Tensor:
-    """Uniform samples with the shape, dtype and device of ``x``."""
-    return rand(*x.shape, dtype=x.dtype, requires_grad=requires_grad, device=x.device)
-
-
-def randn_like(x: Tensor, requires_grad: bool = False) -> Tensor:
-    """Normal samples with the shape, dtype and device of ``x``."""
-    return randn(*x.shape, dtype=x.dtype, requires_grad=requires_grad, device=x.device)
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, layout=layout, requires_grad=requires_grad,
+                   device=input.device if device is None else device)
 
 
 def from_numpy(array) -> Tensor:

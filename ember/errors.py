@@ -30,3 +30,25 @@ class DeviceError(ValueError, RuntimeError):
 
 class DimensionError(IndexError, ValueError):
     """A ``dim`` argument outside the tensor's dimensions (PyTorch raises ``IndexError``)."""
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """An argument value the op does not accept (an unknown mode name, a negative size ...).
+
+    PyTorch raises ``RuntimeError`` for these; Python readers expect ``ValueError``: both catch it.
+    """
+
+
+class DTypeError(TypeError, RuntimeError):
+    """A tensor of a dtype the op does not support (a float tensor to ``<<``, a bool to ``linspace``).
+
+    PyTorch raises ``RuntimeError``; ``TypeError`` is what Python code expects: both catch it.
+    """
+
+
+class UnknownModeError(NotImplementedError, ValueError):
+    """A mode name the op does not know (``F.pad(..., mode="wrap")``).
+
+    PyTorch raises ``NotImplementedError`` (a ``RuntimeError``); a Python reader expects
+    ``ValueError``: all three catch it.
+    """

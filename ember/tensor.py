@@ -16,6 +16,7 @@ from .autograd.function import apply
 from .autograd.grad_mode import _State
 from .autograd.tracing import _Trace
 from .ops import elementwise as E
+from .ops import indexing as IX
 from .ops import linalg as L
 from .ops import movement as M
 from .ops import reduce as R
@@ -25,6 +26,7 @@ from .ops import scan as SC
 from .ops import shift as SH
 from .ops import sorting as SO
 from .ops import triangular as TR
+from .errors import LayoutError
 from .size import Size
 
 
@@ -446,14 +448,15 @@ class Tensor:
     def __xor__(self, other):
         return E.compare("logical_xor" if self.dtype.kind == "b" else "bitwise_xor", self, other)
 
+    # and/or/xor commute: the tensor's own method gives a Python number the tensor's dtype.
     def __rand__(self, other):
-        return Tensor.__and__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other & self
+        return self.__and__(other)
 
     def __ror__(self, other):
-        return Tensor.__or__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other | self
+        return self.__or__(other)
 
     def __rxor__(self, other):
-        return Tensor.__xor__(E.to_tensor(other), self) if not isinstance(other, Tensor) else other ^ self
+        return self.__xor__(other)
 
     def __format__(self, spec: str) -> str:
         # A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch.
@@ -773,12 +776,19 @@ class Tensor:
     def equal(self, other) -> bool:
         """True when ``other`` has the same shape and the same elements."""
         other = as_tensor(other)
-        return self.shape == other.shape and bool((self._data == other._data).all())
+        return self.shape == other.shape and bool((self == other).all())
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         """Whether all elements are close (``|a - b| <= atol + rtol * |b|``)."""
-        xp = backend.array_module(self._data)
-        return bool(xp.allclose(self._data, as_tensor(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return E.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> "Tensor":
+        """Elementwise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
+        return E.isclose(self, other, rtol, atol, equal_nan)
+
+    def copysign(self, other) -> "Tensor":
+        """The magnitude of ``self`` with the sign of ``other``."""
+        return E.copysign(self, other)
 
     def pow(self, exponent):
         """``self ** exponent``."""
@@ -799,6 +809,18 @@ class Tensor:
     def where(self, condition, other):
         """``self`` where ``condition`` holds, else ``other``."""
         return E.where(condition, self, other)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """Indices of the non-zero elements: (n, ndim) int64, or a tuple of 1-D tensors."""
+        return IX.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> "Tensor":
+        """Indices of the non-zero elements, (n, ndim) int64."""
+        return IX.argwhere(self)
+
+    def masked_select(self, mask) -> "Tensor":
+        """The elements where ``mask`` is true, as a 1-D tensor."""
+        return IX.masked_select(self, mask)
 
     def lerp(self, end, weight):
         """``self + weight * (end - self)``."""
@@ -964,8 +986,28 @@ class Tensor:
 
     def view(self, *shape):
         """Same elements, new shape, sharing memory; raises RuntimeError when the layout
-        cannot express it (call ``.contiguous()`` first, or use :meth:`reshape`)."""
+        cannot express it (call ``.contiguous()`` first, or use :meth:`reshape`).
+
+        ``view(dtype)`` reinterprets the bytes as ``dtype`` instead (PyTorch's bitcast): the
+        last dimension scales by the ratio of the item sizes; the result has no gradient.
+        """
+        if len(shape) == 1 and (isinstance(shape[0], type) or isinstance(shape[0], backend.numpy_module().dtype)):
+            return self._bitcast(shape[0])
         return M.view(self, *shape)
+
+    def _bitcast(self, dtype) -> "Tensor":
+        xp = backend.array_module(self._data)
+        dt = backend.numpy_module().dtype(dtype)
+        data = self._data
+        if dt.itemsize != data.dtype.itemsize:
+            if data.ndim == 0 or not data.flags.c_contiguous or (data.shape[-1] * data.dtype.itemsize) % dt.itemsize:
+                raise LayoutError(f"view: cannot view a {data.dtype} tensor of shape {self.shape} as {dt}: the "
+                                  "last dimension must be contiguous and its size in bytes divisible by "
+                                  f"{dt.itemsize}")
+        elif data.ndim == 0:
+            return Tensor._make(data.reshape(1).view(dt).reshape(()), False, None, 0)
+        return Tensor._make(xp.ascontiguousarray(data).view(dt) if dt.itemsize != data.dtype.itemsize
+                            else data.view(dt), False, None, 0)
 
     def view_as(self, other: "Tensor"):
         """:meth:`view` to ``other``'s shape."""
@@ -1049,6 +1091,8 @@ class Tensor:
         """Reverse along ``dims`` (``x.flip(0, 1)`` or ``x.flip((0, 1))``)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = dims[0]
+            if not dims:
+                return M.flip(self, ())
         return M.flip(self, tuple(dims) if dims else None, axis=axis)
 
     def repeat(self, *sizes):
@@ -1082,6 +1126,42 @@ class Tensor:
     def index_select(self, dim: int, index):
         """Select entries along ``dim``."""
         return M.index_select(self, dim, index)
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce: str | None = None):
+        """``self`` with ``src`` (a tensor or number) written at ``index`` along ``dim`` (out of place)."""
+        return IX.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """Combine ``src`` into ``self`` at ``index`` along ``dim`` by sum/prod/mean/amax/amin."""
+        return IX.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        """``self`` with ``alpha * source`` added at positions ``index`` of ``dim`` (out of place)."""
+        return IX.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_put(self, indices, values, accumulate: bool = False):
+        """``self`` with ``self[indices] = values`` (``+=`` when ``accumulate``), out of place."""
+        return IX.index_put(self, indices, values, accumulate)
+
+    def take_along_dim(self, indices, dim: int | None = None):
+        """Values at ``indices`` along ``dim`` (``torch.take_along_dim``)."""
+        return IX.take_along_dim(self, indices, dim)
+
+    def unfold(self, dimension: int, size: int, step: int):
+        """Slices of length ``size`` along ``dimension``, ``step`` apart, as a new last dimension."""
+        return IX.unfold(self, dimension, size, step)
+
+    def softmax(self, dim: int, dtype=None):
+        """Softmax along ``dim``."""
+        from .ops.nn import softmax
+
+        return softmax(self if dtype is None else self.astype(dtype), dim)
+
+    def log_softmax(self, dim: int, dtype=None):
+        """Log-softmax along ``dim``."""
+        from .ops.nn import log_softmax
+
+        return log_softmax(self if dtype is None else self.astype(dtype), dim)
 
     def __getitem__(self, index):
         return M.getitem(self, index)
@@ -1525,8 +1605,11 @@ def _to_array(data, dtype=None, xp=None):
     return array
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """Return ``data`` as a Tensor, without copying when it already is one or is an array."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Return ``data`` as a Tensor, without copying when it already is one or is an array
+    (``device=`` moves it, as ``torch.as_tensor`` does)."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.astype(dtype)
-    return Tensor(data, dtype=dtype)
+        out = data if dtype is None or data.dtype == backend.numpy_module().dtype(dtype) else data.astype(dtype)
+    else:
+        out = Tensor(data, dtype=dtype)
+    return out if device is None or str(device) == out.device else out.to(str(device))

@@ -129,17 +129,18 @@ def grad(f: Callable | Any, argnums: int | Sequence[int] = 0, has_aux: bool = Fa
 
 
 def gradients(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-              create_graph: bool = False, allow_unused: bool = True):
-    """PyTorch-style: gradients of ``outputs`` with respect to ``inputs``, as a tuple.
+              create_graph: bool = False, allow_unused: bool | None = None, is_grads_batched: bool = False,
+              materialize_grads: bool = False):
+    """PyTorch's ``autograd.grad``: gradients of ``outputs`` with respect to ``inputs``, always a tuple.
 
-    Unlike ``backward`` it does not touch any ``.grad``. Inputs that the outputs do
-    not depend on get zeros, or raise when ``allow_unused=False``.
+    Unlike ``backward`` it does not touch any ``.grad``. An input the outputs do not
+    depend on raises, unless ``allow_unused=True`` (its gradient is then None) or
+    ``materialize_grads=True`` (zeros), as in PyTorch.
     """
     from ..tensor import Tensor
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = []
         for out in outputs:
@@ -151,11 +152,17 @@ def gradients(outputs, inputs, grad_outputs=None, retain_graph: bool | None = No
         grad_outputs = [_as_tensor(g) for g in grad_outputs]
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported; use ember.autograd.vjp per row")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     captured = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs)
     if not allow_unused and any(g is None for g in captured):
-        raise RuntimeError("grad: one of the inputs is not used by the outputs (pass allow_unused=True)")
-    result = tuple(g if g is not None else x.zeros_like() for g, x in zip(captured, inputs))
-    return result[0] if single else result
+        raise RuntimeError("grad: one of the differentiated tensors appears to not have been used in the graph "
+                           "(pass allow_unused=True)")
+    if materialize_grads:
+        return tuple(g if g is not None else x.zeros_like() for g, x in zip(captured, inputs))
+    return tuple(captured)
 
 
 def vjp(f: Callable, *primals, has_aux: bool = False):

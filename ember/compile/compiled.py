@@ -109,11 +109,16 @@ def _rebuild(structure, refs, slots):
 
 
 def _fold_constants(tracer: Tracer) -> list:
-    """Replace kernels whose inputs are all constants by their traced outputs."""
+    """Replace kernels whose inputs are all constants by their traced outputs.
+
+    A kernel's index parameters count as inputs (``step.reads``): a lookup into a
+    constant table (``F.embedding(ids, ember.eye(n))``, ``zeros(...).scatter(1, ids, 1.0)``)
+    depends on the indices it is given at every call.
+    """
     constant = {slot for slot, array in tracer.references.items() if id(array) in tracer.fresh}
     kept = []
     for step in tracer.steps:
-        if (isinstance(step, Kernel) and step.ins and all(i in constant for i in step.ins)
+        if (isinstance(step, Kernel) and step.ins and all(i in constant for i in step.reads)
                 and getattr(step.fn, "deterministic", True) and not step.stash_paths):
             for slot in step.outs:
                 tracer.references[slot] = tracer.slot_arrays[slot]

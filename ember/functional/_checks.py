@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from ..errors import ArgumentError
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -9,7 +10,7 @@ REDUCTIONS = ("none", "mean", "sum")
 def check_last_dim(name: str, x: Tensor, expected: int, what: str = "input") -> None:
     """Raise ``ValueError`` naming ``name`` unless ``x``'s last dimension is ``expected``."""
     if x.ndim == 0 or x.shape[-1] != expected:
-        raise ValueError(f"{name}: expected {what} with last dimension {expected}, got shape {x.shape}")
+        raise ArgumentError(f"{name}: expected {what} with last dimension {expected}, got shape {x.shape}")
 
 
 def check_dtype(name: str, x: Tensor, param: Tensor) -> None:
@@ -24,7 +25,7 @@ def check_dtype(name: str, x: Tensor, param: Tensor) -> None:
 def check_reduction(name: str, reduction: str, allowed=REDUCTIONS) -> None:
     """Raise ``ValueError`` for an unknown ``reduction``."""
     if reduction not in allowed:
-        raise ValueError(f"{name}: reduction must be one of {', '.join(map(repr, allowed))}, got {reduction!r}")
+        raise ArgumentError(f"{name}: reduction must be one of {', '.join(map(repr, allowed))}, got {reduction!r}")
 
 
 def check_same_shape(name: str, input: Tensor, target: Tensor, what: str = "target") -> None:
@@ -34,7 +35,7 @@ def check_same_shape(name: str, input: Tensor, target: Tensor, what: str = "targ
     ``(N,)`` silently becomes ``(N, N)`` there, a classic regression bug.
     """
     if input.shape != target.shape:
-        raise ValueError(f"{name}: expected {what} of shape {input.shape} (the input's), got shape {target.shape}")
+        raise ArgumentError(f"{name}: expected {what} of shape {input.shape} (the input's), got shape {target.shape}")
 
 
 def check_integer(name: str, target: Tensor, what: str = "target") -> None:

@@ -25,6 +25,7 @@ from ..ops import special as S
 from ..ops.checks import float_operand
 from ..ops.movement import _axis, reshape
 from ..tensor import Tensor
+from ..errors import ArgumentError
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "threshold", "elu", "selu", "celu", "gelu", "silu",
            "mish", "sigmoid", "hardsigmoid", "hardswish", "tanh", "softplus", "log_sigmoid", "logsigmoid",
@@ -135,12 +136,12 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """
     x = float_operand("prelu", x)
     if weight.ndim != 1:
-        raise ValueError(f"prelu: weight must be 1-D, got shape {weight.shape}")
+        raise ArgumentError(f"prelu: weight must be 1-D, got shape {weight.shape}")
     count = weight.shape[0]
     if count != 1:
         channels = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
         if channels != count:
-            raise ValueError(
+            raise ArgumentError(
                 f"prelu: {count} slopes for an input of shape {x.shape} with {channels} channels "
                 "(dimension 1)"
             )
@@ -183,7 +184,7 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bo
         [-1.0, 0.5, 1.0]
     """
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        raise ArgumentError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
 
     def function(t):
         t = float_operand("hardtanh", t)
@@ -255,7 +256,7 @@ def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         -0.7869
     """
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (the input is divided by it)")
+        raise ArgumentError("celu: alpha must not be 0 (the input is divided by it)")
     return _maybe_inplace("celu", x, inplace, lambda t: _elu(float_operand("celu", t), alpha, 1.0 / alpha))
 
 
@@ -438,7 +439,7 @@ def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
         [-1.0, 0.0, 1.0]
     """
     if lambd < 0:
-        raise ValueError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+        raise ArgumentError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
     x = float_operand("softshrink", x)
     outside = E.where(x > lambd, x - lambd, x + lambd)
     return E.where((x >= -lambd) & (x <= lambd), 0.0, outside)  # NaN takes the outside branch
@@ -518,10 +519,10 @@ def maxout(x: Tensor, pool_size: int, dim: int = -1) -> Tensor:
     """
     x = float_operand("maxout", x)
     if x.ndim == 0:
-        raise ValueError("maxout: expected a tensor with at least one dimension, got a scalar")
+        raise ArgumentError("maxout: expected a tensor with at least one dimension, got a scalar")
     axis = _axis("maxout", dim, x.ndim)
     if pool_size < 1 or x.shape[axis] % pool_size:
-        raise ValueError(
+        raise ArgumentError(
             f"maxout: dimension {axis} of shape {x.shape} ({x.shape[axis]} features) is not a "
             f"multiple of pool_size {pool_size}"
         )

@@ -31,6 +31,7 @@ from ..ops.linalg import matmul
 from ..ops.movement import broadcast_shapes, squeeze, swapaxes, unsqueeze
 from ..tensor import Tensor, as_tensor
 from .dropout import dropout
+from ..errors import ArgumentError
 
 __all__ = ["scaled_dot_product_attention", "additive_attention", "causal_mask"]
 
@@ -51,21 +52,21 @@ def causal_mask(length: int, source_length: int | None = None, device_like: Tens
 def _check_qkv(name: str, query: Tensor, key: Tensor, value: Tensor) -> None:
     for what, t in (("query", query), ("key", key), ("value", value)):
         if t.ndim < 2:
-            raise ValueError(f"{name}: expected {what} with at least 2 dimensions (..., length, features), "
-                             f"got shape {t.shape}")
+            raise ArgumentError(f"{name}: expected {what} with at least 2 dimensions (..., length, features), "
+                                f"got shape {t.shape}")
     if query.shape[-1] != key.shape[-1]:
-        raise ValueError(f"{name}: query and key must share their last dimension, got shapes {query.shape} "
-                         f"and {key.shape}")
+        raise ArgumentError(f"{name}: query and key must share their last dimension, got shapes {query.shape} "
+                            f"and {key.shape}")
     if key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"{name}: key and value must have the same length (dimension -2), got shapes "
-                         f"{key.shape} and {value.shape}")
+        raise ArgumentError(f"{name}: key and value must have the same length (dimension -2), got shapes "
+                            f"{key.shape} and {value.shape}")
     if not (query.dtype == key.dtype == value.dtype):
         raise TypeError(f"{name}: query, key and value dtypes differ ({query.dtype}, {key.dtype}, {value.dtype})")
     try:
         broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
     except ValueError:
-        raise ValueError(f"{name}: the leading (batch) dimensions of query {query.shape}, key {key.shape} and "
-                         f"value {value.shape} do not broadcast together") from None
+        raise ArgumentError(f"{name}: the leading (batch) dimensions of query {query.shape}, key {key.shape} and "
+                            f"value {value.shape} do not broadcast together") from None
 
 
 def _apply_mask(name: str, scores: Tensor, mask) -> Tensor:
@@ -76,8 +77,8 @@ def _apply_mask(name: str, scores: Tensor, mask) -> Tensor:
     except ValueError:
         target = None
     if target != scores.shape:
-        raise ValueError(f"{name}: attn_mask of shape {mask.shape} does not broadcast to the scores' shape "
-                         f"{scores.shape} (..., L, S)")
+        raise ArgumentError(f"{name}: attn_mask of shape {mask.shape} does not broadcast to the scores' shape "
+                            f"{scores.shape} (..., L, S)")
     if mask.dtype.kind == "b":
         return where(mask, scores, -math.inf)
     if mask.dtype != scores.dtype:
@@ -87,7 +88,7 @@ def _apply_mask(name: str, scores: Tensor, mask) -> Tensor:
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
-                                 return_weights: bool = False):
+                                 enable_gqa: bool = False, return_weights: bool = False):
     """``softmax(query @ key^T * scale + mask) @ value``, PyTorch's signature and mask convention.
 
     Args:
@@ -100,6 +101,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             as in PyTorch; pass 0 at evaluation time).
         is_causal: also forbid keys after the query (``j > i``, top-left aligned).
         scale: score scale, ``1 / sqrt(E)`` by default.
+        enable_gqa: grouped-query attention: key and value have fewer heads (dimension -3)
+            than query, each shared by ``query heads / key heads`` consecutive query heads.
         return_weights: also return the attention weights (after dropout).
 
     Returns:
@@ -115,9 +118,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     """
     name = "scaled_dot_product_attention"
     query, key, value = (float_operand(name, t) for t in (query, key, value))
+    if is_causal and attn_mask is not None:
+        raise ArgumentError(f"{name}: an explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if kv_heads == 0 or heads % kv_heads or value.shape[-3] != kv_heads:
+            raise ArgumentError(f"{name}: with enable_gqa the query heads ({heads}) must be a multiple of the "
+                                f"key and value heads (shapes {query.shape}, {key.shape}, {value.shape})")
+        key = key.repeat_interleave(heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(heads // kv_heads, dim=-3)
     _check_qkv(name, query, key, value)
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{name}: dropout_p must lie in [0, 1], got {dropout_p}")
+        raise ArgumentError(f"{name}: dropout_p must lie in [0, 1], got {dropout_p}")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     # Scaling the query (L*E numbers) is cheaper than scaling the scores (L*S).
     scores = matmul(query * scale, swapaxes(key, -1, -2))
@@ -159,14 +171,14 @@ def additive_attention(query: Tensor, keys: Tensor, values: Tensor, w_query: Ten
     query, keys, values = (float_operand(name, t) for t in (query, keys, values))
     single = query.ndim == 2
     if query.ndim not in (2, 3) or keys.ndim != 3 or values.ndim != 3:
-        raise ValueError(f"{name}: expected query (B, Dq) or (B, L, Dq), keys (B, S, Dk) and values (B, S, Dv), "
-                         f"got shapes {query.shape}, {keys.shape} and {values.shape}")
+        raise ArgumentError(f"{name}: expected query (B, Dq) or (B, L, Dq), keys (B, S, Dk) and values (B, S, Dv), "
+                            f"got shapes {query.shape}, {keys.shape} and {values.shape}")
     if keys.shape[:2] != values.shape[:2] or query.shape[0] != keys.shape[0]:
-        raise ValueError(f"{name}: batch and length of query {query.shape}, keys {keys.shape} and values "
-                         f"{values.shape} do not match")
+        raise ArgumentError(f"{name}: batch and length of query {query.shape}, keys {keys.shape} and values "
+                            f"{values.shape} do not match")
     if w_query.shape[-1] != query.shape[-1] or w_key.shape[-1] != keys.shape[-1] or w_query.shape[0] != w_key.shape[0]:
-        raise ValueError(f"{name}: expected w_query (A, {query.shape[-1]}) and w_key (A, {keys.shape[-1]}), "
-                         f"got {w_query.shape} and {w_key.shape}")
+        raise ArgumentError(f"{name}: expected w_query (A, {query.shape[-1]}) and w_key (A, {keys.shape[-1]}), "
+                            f"got {w_query.shape} and {w_key.shape}")
     if single:
         query = unsqueeze(query, 1)
     w_score = w_score if w_score.ndim == 2 else unsqueeze(w_score, 0)
@@ -176,8 +188,8 @@ def additive_attention(query: Tensor, keys: Tensor, values: Tensor, w_query: Ten
     if mask is not None:
         mask = as_tensor(mask)
         if mask.shape != (keys.shape[0], keys.shape[1]):
-            raise ValueError(f"{name}: expected mask of shape {(keys.shape[0], keys.shape[1])} (batch, keys), "
-                             f"got shape {mask.shape}")
+            raise ArgumentError(f"{name}: expected mask of shape {(keys.shape[0], keys.shape[1])} (batch, keys), "
+                                f"got shape {mask.shape}")
         scores = _apply_mask(name, scores, unsqueeze(mask.astype(bool), 1))
     weights = N.softmax(scores, -1)
     context = matmul(weights, values)

@@ -16,6 +16,7 @@ from ..ops.conv import conv as _conv
 from ..ops.conv import conv_transpose as _conv_transpose
 from ..ops.conv import fold, unfold
 from ..tensor import Tensor
+from ..errors import ArgumentError
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "unfold", "fold"]
@@ -26,8 +27,8 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 def _check_weight(op: str, weight, d: int, what: str) -> None:
     shape = getattr(weight, "shape", None)
     if shape is None or len(shape) != d + 2:
-        raise ValueError(f"{op}: expected a {d + 2}-D weight ({what}, {_SPATIAL[d]} kernel), "
-                         f"got shape {None if shape is None else tuple(shape)}")
+        raise ArgumentError(f"{op}: expected a {d + 2}-D weight ({what}, {_SPATIAL[d]} kernel), "
+                            f"got shape {None if shape is None else tuple(shape)}")
 
 
 def _make_conv(d: int):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..ops.checks import float_operand
 from ..tensor import Tensor
+from ..errors import ArgumentError
 
 __all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
 
@@ -21,7 +22,7 @@ _SELU_SATURATION = 1.7580993408473766
 
 def _check_p(name: str, p: float) -> None:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+        raise ArgumentError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _keep_mask(x: Tensor, p: float, shape=None) -> Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..ops import nn as N
 from ..tensor import Tensor, as_tensor
 from ._checks import check_integer
+from ..errors import ArgumentError
 
 __all__ = ["embedding"]
 
@@ -37,7 +38,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     input = as_tensor(input)
     check_integer(name, input, "indices")
     if weight.ndim != 2:
-        raise ValueError(f"{name}: weight must be 2-D (num_embeddings, dim), got shape {weight.shape}")
+        raise ArgumentError(f"{name}: weight must be 2-D (num_embeddings, dim), got shape {weight.shape}")
     rows = weight.shape[0]
     if input.numel():
         low, high = int(input._data.min()), int(input._data.max())
@@ -52,5 +53,5 @@ def normalize_padding_idx(name: str, padding_idx: int | None, rows: int) -> int 
     if padding_idx is None:
         return None
     if not -rows <= padding_idx < rows:
-        raise ValueError(f"{name}: padding_idx {padding_idx} is out of range for {rows} embeddings")
+        raise ArgumentError(f"{name}: padding_idx {padding_idx} is out of range for {rows} embeddings")
     return padding_idx % rows

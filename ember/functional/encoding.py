@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..ops import movement as M
 from ..tensor import Tensor, as_tensor
+from ..errors import ArgumentError
 
 __all__ = ["one_hot"]
 
@@ -34,13 +35,13 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise TypeError(f"one_hot: is only applicable to index tensors of integer type, got {indices.dtype}")
     data = indices._data
     if data.size and int(data.min()) < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {int(data.min())}")
+        raise ArgumentError(f"one_hot: class values must be non-negative, got {int(data.min())}")
     if num_classes == -1:
         if not data.size:
-            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
+            raise ArgumentError("one_hot: cannot infer the number of classes from an empty tensor")
     elif num_classes < 1 and data.size or num_classes < 0:
-        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+        raise ArgumentError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
     elif data.size and int(data.max()) >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
-                         f"got {int(data.max())}")
+        raise ArgumentError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
+                            f"got {int(data.max())}")
     return M.one_hot(indices, num_classes, dtype=numpy.int64)

@@ -12,6 +12,7 @@ from ..ops.checks import float_operand
 from ..ops.linalg import einsum
 from ..tensor import Tensor
 from ._checks import check_dtype, check_last_dim
+from ..errors import ArgumentError
 
 __all__ = ["linear", "bilinear"]
 
@@ -34,11 +35,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = float_operand("linear", x)
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ArgumentError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     check_last_dim("linear", x, weight.shape[1])
     check_dtype("linear", x, weight)
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ArgumentError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return N.linear(x, weight, bias)
 
 
@@ -61,11 +62,11 @@ def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None)
     """
     x1, x2 = float_operand("bilinear", x1), float_operand("bilinear", x2)
     if weight.ndim != 3:
-        raise ValueError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {weight.shape}")
+        raise ArgumentError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {weight.shape}")
     check_last_dim("bilinear", x1, weight.shape[1], "first input")
     check_last_dim("bilinear", x2, weight.shape[2], "second input")
     if x1.shape[:-1] != x2.shape[:-1]:
-        raise ValueError(f"bilinear: inputs must share their leading dimensions, got {x1.shape} and {x2.shape}")
+        raise ArgumentError(f"bilinear: inputs must share their leading dimensions, got {x1.shape} and {x2.shape}")
     check_dtype("bilinear", x1, weight)
     out = einsum("...i,oij,...j->...o", x1, weight, x2)
     return out if bias is None else out + bias

@@ -25,6 +25,7 @@ from ..ops.movement import reshape, unsqueeze
 from ..tensor import Tensor, as_tensor
 from ._checks import check_integer, check_reduction, check_same_shape
 from .activation import softplus
+from ..errors import ArgumentError
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_embedding_loss",
@@ -56,13 +57,13 @@ def _class_weight(name: str, weight, classes: int, like: Tensor):
         return None
     weight = as_tensor(weight)
     if weight.shape != (classes,):
-        raise ValueError(f"{name}: expected a class weight of shape ({classes},), got {weight.shape}")
+        raise ArgumentError(f"{name}: expected a class weight of shape ({classes},), got {weight.shape}")
     return weight if weight.dtype == like.dtype else weight.astype(like.dtype)
 
 
 def _class_axis(name: str, input: Tensor) -> int:
     if input.ndim == 0:
-        raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise ArgumentError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     return 1 if input.ndim >= 2 else 0
 
 
@@ -71,7 +72,7 @@ def _index_target(name: str, input: Tensor, target: Tensor, ignore_index: int) -
     axis = _class_axis(name, input)
     expected = input.shape[:axis] + input.shape[axis + 1:]
     if target.shape != expected:
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: expected target of shape {expected} (the input {input.shape} without its class "
             f"dimension {axis}), got shape {target.shape}"
         )
@@ -135,7 +136,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     name = "cross_entropy"
     check_reduction(name, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must lie in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{name}: label_smoothing must lie in [0, 1], got {label_smoothing}")
     input, target = float_operand(name, input), as_tensor(target)
     axis = _class_axis(name, input)
     classes = input.shape[axis]
@@ -150,7 +151,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         return loss
     if target.dtype.kind != "f" or target.shape != input.shape:
         expected = input.shape[:axis] + input.shape[axis + 1:]
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: expected target of class indices (integers) of shape {expected} or class "
             f"probabilities (floats) of shape {input.shape}, got {target.dtype} of shape {target.shape}"
         )
@@ -220,7 +221,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     """
     input, target = _pair("smooth_l1_loss", input, target, reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     diff = input - target
     size = E.abs(diff)
     if beta == 0:
@@ -238,7 +239,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     """
     input, target = _pair("huber_loss", input, target, reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     diff = input - target
     size = E.abs(diff)
     return _reduce(E.where(size < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta), reduction)
@@ -265,7 +266,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     name = "binary_cross_entropy"
     input, target = _pair(name, input, target, reduction)
     if input.numel() and (float(input._data.min()) < 0 or float(input._data.max()) > 1):
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: input must hold probabilities in [0, 1], got values in "
             f"[{float(input._data.min()):.4g}, {float(input._data.max()):.4g}]; "
             "use binary_cross_entropy_with_logits for logits"
@@ -285,7 +286,7 @@ def _broadcast_weight(name: str, weight, input: Tensor) -> Tensor:
     except ValueError:
         shape = None
     if shape != input.shape:
-        raise ValueError(f"{name}: weight of shape {weight.shape} does not broadcast to the input's {input.shape}")
+        raise ArgumentError(f"{name}: weight of shape {weight.shape} does not broadcast to the input's {input.shape}")
     return weight if weight.dtype == input.dtype else weight.astype(input.dtype)
 
 
@@ -367,10 +368,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     name = "multi_margin_loss"
     check_reduction(name, reduction)
     if p not in (1, 2):
-        raise ValueError(f"{name}: p must be 1 or 2, got {p}")
+        raise ArgumentError(f"{name}: p must be 1 or 2, got {p}")
     input, target = float_operand(name, input), as_tensor(target)
     if input.ndim not in (1, 2):
-        raise ValueError(f"{name}: expected input of shape (N, C) or (C,), got {input.shape}")
+        raise ArgumentError(f"{name}: expected input of shape (N, C) or (C,), got {input.shape}")
     check_integer(name, target)
     _index_target(name, input, target, ignore_index=-(2 ** 62))
     weight = _class_weight(name, weight, input.shape[-1], input)
@@ -382,7 +383,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p == 2:
         margins = margins * margins
     if weight is not None:
-        margins = margins * unsqueeze(weight[labels._data[:, 0]], 1)
+        margins = margins * unsqueeze(weight[labels[:, 0]], 1)
     # The true class's own term (always `margin`) is excluded from the sum.
     others = E.where(_one_hot_mask(labels, classes), 0.0, margins)
     losses = others.sum(axis=1) / classes
@@ -392,10 +393,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 
 
 def _one_hot_mask(labels: Tensor, classes: int) -> Tensor:
-    from ..backend import array_module
+    """``labels == arange(classes)``, in Ember ops so that ``ember.compile`` replays it."""
+    from ..creation import arange
 
-    xp = array_module(labels._data)
-    return Tensor._make(labels._data == xp.arange(classes), False, None, 0)
+    return E.compare("equal", labels, arange(classes, device=labels.device))
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
@@ -468,11 +469,12 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     input1, input2 = float_operand(name, input1), float_operand(name, input2)
     check_same_shape(name, input1, input2, "input2")
     if input1.ndim not in (1, 2):
-        raise ValueError(f"{name}: expected inputs of shape (N, D) or (D,), got {input1.shape}")
+        raise ArgumentError(f"{name}: expected inputs of shape (N, D) or (D,), got {input1.shape}")
     target = as_tensor(target)
     expected = input1.shape[:-1]
     if target.shape != expected:
-        raise ValueError(f"{name}: expected target of shape {expected} for inputs {input1.shape}, got {target.shape}")
+        raise ArgumentError(f"{name}: expected target of shape {expected} for "
+                            f"inputs {input1.shape}, got {target.shape}")
     target = target.astype(input1.dtype)
     eps = 1e-12  # PyTorch's EPSILON: keeps zero vectors finite
     dot = (input1 * input2).sum(axis=-1)

@@ -17,6 +17,7 @@ from ..ops.checks import float_operand
 from ..ops.movement import reshape
 from ..tensor import Tensor
 from ._checks import check_dtype
+from ..errors import ArgumentError
 
 __all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "normalize"]
 
@@ -63,12 +64,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     name = "batch_norm"
     input = float_operand(name, input)
     if input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C, ...), got {input.shape}")
+        raise ArgumentError(f"{name}: expected input of shape (N, C, ...), got {input.shape}")
     channels = input.shape[1]
     for what, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         if t is not None and t.shape != (channels,):
-            raise ValueError(f"{name}: {what} must have shape ({channels},) for input {input.shape}, got {t.shape}")
+            raise ArgumentError(f"{name}: {what} must have shape ({channels},) for input {input.shape}, got {t.shape}")
     if weight is not None:
         check_dtype(name, input, weight)
     axes = (0,) + tuple(range(2, input.ndim))
@@ -76,7 +77,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training or running_mean is None or running_var is None:
         count = input.numel() // channels
         if training and count <= 1:
-            raise ValueError(f"{name}: expected more than 1 value per channel when training, got input {input.shape}")
+            raise ArgumentError(f"{name}: expected more than 1 value per channel when "
+                                f"training, got input {input.shape}")
         mean, var = N.moments(input.detach(), axes)
         if training and running_mean is not None and running_var is not None:
             _update_running(running_mean, mean, momentum)
@@ -107,7 +109,7 @@ def _update_running(buffer: Tensor, batch_value: Tensor, momentum: "float | Tens
 def _trailing_axes(name: str, input: Tensor, normalized_shape) -> tuple:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or input.shape[input.ndim - len(shape):] != shape or input.ndim < len(shape):
-        raise ValueError(f"{name}: expected input whose trailing dimensions are {shape}, got shape {input.shape}")
+        raise ArgumentError(f"{name}: expected input whose trailing dimensions are {shape}, got shape {input.shape}")
     return tuple(range(input.ndim - len(shape), input.ndim)), shape
 
 
@@ -115,7 +117,7 @@ def _check_param(name: str, what: str, param: Tensor | None, shape: tuple, input
     if param is None:
         return
     if param.shape != shape:
-        raise ValueError(f"{name}: {what} must have shape {shape}, got {param.shape}")
+        raise ArgumentError(f"{name}: {what} must have shape {shape}, got {param.shape}")
     check_dtype(name, input, param)
 
 
@@ -175,10 +177,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     name = "group_norm"
     input = float_operand(name, input)
     if input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C, ...), got {input.shape}")
+        raise ArgumentError(f"{name}: expected input of shape (N, C, ...), got {input.shape}")
     channels = input.shape[1]
     if num_groups < 1 or channels % num_groups:
-        raise ValueError(f"{name}: {channels} channels (input {input.shape}) cannot be split into {num_groups} groups")
+        raise ArgumentError(f"{name}: {channels} channels (input {input.shape}) "
+                            f"cannot be split into {num_groups} groups")
     _check_param(name, "weight", weight, (channels,), input)
     _check_param(name, "bias", bias, (channels,), input)
     grouped = reshape(input, (input.shape[0], num_groups, -1))
@@ -232,5 +235,5 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     x = float_operand("normalize", input)
     if x.ndim == 0:
-        raise ValueError(f"normalize: expected a tensor with at least one dimension, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"normalize: expected a tensor with at least one dimension, got shape {tuple(x.shape)}")
     return x / E.clamp(_vector_norm(x, float(p), dim), eps)

@@ -30,7 +30,8 @@ from ..ops import reduce as R
 from ..ops.conv import check_rank, make_geometry, unfold_windows
 from ..ops.pool import avg_pool as _avg_pool
 from ..ops.pool import max_pool as _max_pool
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
+from ..errors import ArgumentError
 
 __all__ = [f"{kind}{d}d" for kind in ("max_pool", "avg_pool", "lp_pool", "lse_pool", "adaptive_avg_pool",
                                       "adaptive_max_pool", "max_unpool") for d in (1, 2, 3)]
@@ -42,12 +43,12 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 def _sizes(op: str, value, d: int, name: str, allow_none: bool = False) -> tuple:
     values = (value,) * d if isinstance(value, int) or value is None else tuple(value)
     if len(values) != d:
-        raise ValueError(f"{op}: {name} must be an int or {d} values, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or {d} values, got {value!r}")
     for v in values:
         if v is None and allow_none:
             continue
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{op}: {name} must hold positive ints, got {value!r}")
+            raise ArgumentError(f"{op}: {name} must hold positive ints, got {value!r}")
     return values
 
 
@@ -68,7 +69,7 @@ def _unbatched(y, flag):
 def lp_pool(x, norm_type: float, kernel_size, stride=None, ceil_mode=False, *, d: int, op: str):
     """``(sum over each window of x ** p) ** (1 / p)`` (PyTorch's formula and gradient)."""
     if not norm_type or norm_type <= 0:
-        raise ValueError(f"{op}: norm_type must be positive, got {norm_type!r}")
+        raise ArgumentError(f"{op}: norm_type must be positive, got {norm_type!r}")
     x, flag = _batched(op, x, d)
     kernel = _sizes(op, kernel_size, d, "kernel_size")
     out = _avg_pool(E.pow_scalar(x, norm_type), kernel, stride, 0, ceil_mode, d=d, op=op)
@@ -80,7 +81,7 @@ def lp_pool(x, norm_type: float, kernel_size, stride=None, ceil_mode=False, *, d
 def lse_pool(x, kernel_size, stride=None, beta: float = 1.0, *, d: int, op: str):
     """``(1/beta) * log(mean over each window of exp(beta * x))``, computed without overflow."""
     if not beta or beta <= 0:
-        raise ValueError(f"{op}: beta must be positive, got {beta!r}")
+        raise ArgumentError(f"{op}: beta must be positive, got {beta!r}")
     x, flag = _batched(op, x, d)
     kernel = _sizes(op, kernel_size, d, "kernel_size")
     strides = kernel if stride is None else _sizes(op, stride, d, "stride")
@@ -188,7 +189,7 @@ def max_unpool(x, indices, kernel_size, stride=None, padding=0, output_size=None
     if flag:
         indices = M.reshape(indices, (1,) + tuple(indices.shape))
     if indices.shape != x.shape:
-        raise ValueError(f"{op}: indices shape {tuple(indices.shape)} must equal the input shape {tuple(x.shape)}")
+        raise ArgumentError(f"{op}: indices shape {tuple(indices.shape)} must equal the input shape {tuple(x.shape)}")
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got {indices.dtype}")
     kernel = _sizes(op, kernel_size, d, "kernel_size")
@@ -199,12 +200,12 @@ def max_unpool(x, indices, kernel_size, stride=None, padding=0, output_size=None
     else:
         size = tuple(output_size)[-d:]
         if len(size) != d:
-            raise ValueError(f"{op}: output_size must give {d} spatial sizes, got {output_size!r}")
+            raise ArgumentError(f"{op}: output_size must give {d} spatial sizes, got {output_size!r}")
     plane = math.prod(size)
     n, c = x.shape[:2]
     flat = M.reshape(indices, (n, c, -1))  # an op, so that ember.compile re-reads the indices
     if flat.numel() and (int(flat._data.min()) < 0 or int(flat._data.max()) >= plane):
-        raise ValueError(f"{op}: indices must lie in [0, {plane}) for output size {size}, "
+        raise ArgumentError(f"{op}: indices must lie in [0, {plane}) for output size {size}, "
                          f"got values in [{int(flat._data.min())}, {int(flat._data.max())}]")
     xp = array_module(flat._data)
     rows = (xp.arange(n).reshape(n, 1, 1), xp.arange(c).reshape(1, c, 1), flat._data)
@@ -219,7 +220,7 @@ def _global_pool_input(op: str, x) -> Tensor:
 
     x = float_operand(op, x)
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+        raise ArgumentError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
     return x
 
 
@@ -259,6 +260,23 @@ def global_max_pool(x: Tensor, keepdim: bool = False) -> Tensor:
     return out if keepdim else M.reshape(out, tuple(x.shape[:2]))
 
 
+def _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                                 *, d: int, op: str):
+    """Max pooling that keeps an integer input's dtype, as PyTorch does.
+
+    A maximum selects one of its inputs, so pooling integers in float64 (exact up to
+    2**53) and casting back gives the integers PyTorch gives.
+    """
+    x = as_tensor(input)
+    if x.dtype.kind not in "iu":
+        return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, d=d, op=op)
+    result = _max_pool(x.astype("float64"), kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       d=d, op=op)
+    if return_indices:
+        return result[0].astype(x.dtype), result[1]
+    return result.astype(x.dtype)
+
+
 # ------------------------------------------------------------------ the 1-D/2-D/3-D names
 def _named(fn, name: str, doc: str):
     fn.__name__ = fn.__qualname__ = name
@@ -272,8 +290,8 @@ def _make(d: int):
 
     def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                  return_indices=False):
-        return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-                         d=d, op=f"max_pool{d}d")
+        return _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode,
+                                            return_indices, d=d, op=f"max_pool{d}d")
 
     def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):

@@ -31,6 +31,7 @@ from ..ops.checks import float_operand
 from ..ops.movement import reshape
 from ..ops.nn import EmbeddingLookup
 from ..tensor import Tensor, as_tensor
+from ..errors import ArgumentError
 
 __all__ = ["lstm_layer", "gru_layer", "rnn_layer", "lstm_cell", "gru_cell", "rnn_cell", "sequence_mask"]
 
@@ -50,15 +51,18 @@ def sequence_mask(lengths, max_len: int | None = None, batch_first: bool = True)
     """
     lengths = as_tensor(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
-        raise ValueError(f"sequence_mask: expected 1-D integer lengths, got {lengths.dtype} of shape {lengths.shape}")
-    xp = array_module(lengths._data)
+        raise ArgumentError(f"sequence_mask: expected 1-D integer lengths, got "
+                            f"{lengths.dtype} of shape {lengths.shape}")
     longest = int(lengths._data.max()) if lengths.numel() else 0
     max_len = longest if max_len is None else int(max_len)
     if lengths.numel() and (int(lengths._data.min()) < 0 or longest > max_len):
-        raise ValueError(f"sequence_mask: lengths must lie in [0, {max_len}], got "
-                         f"[{int(lengths._data.min())}, {longest}]")
-    mask = xp.arange(max_len)[None, :] < lengths._data[:, None]
-    return Tensor(mask if batch_first else mask.T.copy())
+        raise ArgumentError(f"sequence_mask: lengths must lie in [0, {max_len}], got "
+                            f"[{int(lengths._data.min())}, {longest}]")
+    from ..creation import arange
+
+    # Built from Ember ops, so that ember.compile replays it for new lengths.
+    mask = arange(max_len, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+    return mask if batch_first else mask.t().contiguous()
 
 
 def _time_mask(name: str, mask, T: int, B: int, batch_first: bool):
@@ -69,17 +73,17 @@ def _time_mask(name: str, mask, T: int, B: int, batch_first: bool):
     expected = (B, T) if batch_first else (T, B)
     layout = "(batch, time)" if batch_first else "(time, batch)"
     if mask.shape != expected:
-        raise ValueError(f"{name}: expected mask of shape {expected} {layout}, got shape {mask.shape}")
+        raise ArgumentError(f"{name}: expected mask of shape {expected} {layout}, got shape {mask.shape}")
     data = mask._data if mask.dtype.kind == "b" else mask._data != 0
     return data.T if batch_first else data
 
 
 def _check_sequence(name: str, x: Tensor, w_ih: Tensor) -> tuple[int, int]:
     if x.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (time, batch, features) or (batch, time, features), "
-                         f"got shape {x.shape}")
+        raise ArgumentError(f"{name}: expected a 3-D input (time, batch, features) or (batch, time, features), "
+                            f"got shape {x.shape}")
     if x.shape[-1] != w_ih.shape[1]:
-        raise ValueError(f"{name}: expected input with last dimension {w_ih.shape[1]}, got shape {x.shape}")
+        raise ArgumentError(f"{name}: expected input with last dimension {w_ih.shape[1]}, got shape {x.shape}")
     if x.dtype != w_ih.dtype:
         raise TypeError(f"{name}: input dtype {x.dtype} differs from the weights' dtype {w_ih.dtype}")
     return x.shape[0], x.shape[1]
@@ -87,14 +91,15 @@ def _check_sequence(name: str, x: Tensor, w_ih: Tensor) -> tuple[int, int]:
 
 def _check_state(name: str, what: str, state: Tensor, expected: tuple) -> None:
     if tuple(state.shape) != tuple(expected):
-        raise ValueError(f"{name}: expected {what} of shape {tuple(expected)}, got shape {state.shape}")
+        raise ArgumentError(f"{name}: expected {what} of shape {tuple(expected)}, got shape {state.shape}")
 
 
 def _check_weights(name: str, w_ih: Tensor, w_hh: Tensor, gates: int) -> int:
     H = w_hh.shape[-1] if w_hh.ndim == 2 else -1
     if w_hh.ndim != 2 or w_hh.shape[0] != gates * H or w_ih.ndim != 2 or w_ih.shape[0] != gates * H:
-        raise ValueError(f"{name}: expected weight_ih of shape ({gates}*H, I) and weight_hh of shape ({gates}*H, H), "
-                         f"got {w_ih.shape} and {w_hh.shape}")
+        raise ArgumentError(f"{name}: expected weight_ih of shape ({gates}*H, I) and "
+                            f"weight_hh of shape ({gates}*H, H), "
+                            f"got {w_ih.shape} and {w_hh.shape}")
     return H
 
 
@@ -231,7 +236,7 @@ def _cell_inputs(name, x, h, w_ih, w_hh, gates):
     x = float_operand(name, x)
     H = _check_weights(name, w_ih, w_hh, gates)
     if x.ndim != 2 or x.shape[1] != w_ih.shape[1]:
-        raise ValueError(f"{name}: expected input of shape (batch, {w_ih.shape[1]}), got shape {x.shape}")
+        raise ArgumentError(f"{name}: expected input of shape (batch, {w_ih.shape[1]}), got shape {x.shape}")
     if x.dtype != w_ih.dtype:
         raise TypeError(f"{name}: input dtype {x.dtype} differs from the weights' dtype {w_ih.dtype}")
     B = x.shape[0]

@@ -32,6 +32,7 @@ from ..ops.conv import conv
 from ..ops.conv_kernels import ConvGeometry
 from ..ops.pool import AvgPool
 from ..tensor import Tensor, as_tensor
+from ..errors import ArgumentError, UnknownModeError
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
            "pixel_unshuffle", "local_response_norm", "local_contrast_norm"]
@@ -85,16 +86,16 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     x = as_tensor(input)
     widths = [int(w) for w in pad]
     if len(widths) % 2:
-        raise ValueError(f"{op}: padding length must be divisible by 2, got {tuple(widths)}")
+        raise ArgumentError(f"{op}: padding length must be divisible by 2, got {tuple(widths)}")
     k = len(widths) // 2
     if k > x.ndim:
-        raise ValueError(f"{op}: padding length should be less than or equal to two times the input "
-                         f"dimension but got padding length {len(widths)} and input of dimension {x.ndim}")
-    if mode not in _PAD_MODES:
-        raise ValueError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
+        raise ArgumentError(f"{op}: padding length should be less than or equal to two times the input "
+                            f"dimension but got padding length {len(widths)} and input of dimension {x.ndim}")
+    if mode not in _PAD_MODES:  # PyTorch raises NotImplementedError for an unknown mode
+        raise UnknownModeError(f"{op}: mode must be one of {_PAD_MODES}, got {mode!r}")
     if mode != "constant":
         if value not in (None, 0, 0.0):
-            raise ValueError(f"{op}: padding mode {mode!r} does not take a value (got {value!r})")
+            raise ArgumentError(f"{op}: padding mode {mode!r} does not take a value (got {value!r})")
         if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
             raise NotImplementedError(
                 f"{op}: padding size {len(widths)} is not supported for {x.ndim}D input tensor with mode "
@@ -102,24 +103,29 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                 "with size 4, 4D or 5D with size 6")
     # pairs[i] pads axis ndim - 1 - i.
     pairs = [(widths[2 * i], widths[2 * i + 1]) for i in range(k)]
-    crop = [slice(None)] * x.ndim
     for i, (before, after) in enumerate(pairs):
         axis = x.ndim - 1 - i
         n = x.shape[axis]
-        if n + before + after < 0 or (mode != "constant" and n + min(before, 0) + min(after, 0) < 1):
+        if n + before + after < 0:
             raise ShapeError(f"{op}: the input size {n} (dimension {axis} of shape {tuple(x.shape)}), plus "
                              f"negative padding {before} and {after}, resulted in an empty or negative size")
-        crop[axis] = slice(max(-before, 0), n - max(-after, 0))
-    if any(before < 0 or after < 0 for before, after in pairs):
-        x = M.getitem(x, tuple(crop))
-    grow = [(max(before, 0), max(after, 0)) for before, after in pairs]
-    if not any(before or after for before, after in grow):
-        return x
+    if mode in ("constant", "circular"):  # PyTorch crops first, then pads (or wraps) what is left
+        crop = [slice(None)] * x.ndim
+        for i, (before, after) in enumerate(pairs):
+            axis = x.ndim - 1 - i
+            crop[axis] = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+        if any(before < 0 or after < 0 for before, after in pairs):
+            x = M.getitem(x, tuple(crop))
+        pairs = [(max(before, 0), max(after, 0)) for before, after in pairs]
+        if not any(before or after for before, after in pairs):
+            return x
     if mode == "constant":
-        full = [(0, 0)] * (x.ndim - k) + grow[::-1]
+        full = [(0, 0)] * (x.ndim - k) + pairs[::-1]
         return M.pad(x, tuple(full), value=0.0 if value is None else value)
+    # Reflect and replicate index the original input, as PyTorch does: a negative width crops the
+    # output, and the mirrored (or repeated, or wrapped) positions are those of the whole axis.
     xp = array_module(x._data)
-    for i, (before, after) in enumerate(grow):
+    for i, (before, after) in enumerate(pairs):
         axis = x.ndim - 1 - i
         n = x.shape[axis]
         if mode == "reflect" and (before >= n or after >= n):
@@ -138,21 +144,21 @@ def _output_size(op, in_size, size, scale_factor, recompute_scale_factor=None):
     """The output size and the per-dimension input/output coordinate scale PyTorch uses."""
     d = len(in_size)
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+        raise ArgumentError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
         if recompute_scale_factor:
-            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size")
+            raise ArgumentError(f"{op}: recompute_scale_factor is not meaningful with an explicit size")
         out = (size,) * d if isinstance(size, int) else tuple(size)
         if len(out) != d or any(not isinstance(o, int) or o < 1 for o in out):
-            raise ValueError(f"{op}: size must be a positive int or {d} of them for input size "
-                             f"{tuple(in_size)}, got {size!r}")
+            raise ArgumentError(f"{op}: size must be a positive int or {d} of them for input size "
+                                f"{tuple(in_size)}, got {size!r}")
         return out, tuple(n / o for n, o in zip(in_size, out))
     scales = (scale_factor,) * d if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
     if len(scales) != d or any(s <= 0 for s in scales):
-        raise ValueError(f"{op}: scale_factor must be positive, one or {d} of them, got {scale_factor!r}")
+        raise ArgumentError(f"{op}: scale_factor must be positive, one or {d} of them, got {scale_factor!r}")
     out = tuple(math.floor(n * s) for n, s in zip(in_size, scales))
     if any(o < 1 for o in out):
-        raise ValueError(f"{op}: scale_factor {scale_factor!r} shrinks input size {tuple(in_size)} to nothing")
+        raise ArgumentError(f"{op}: scale_factor {scale_factor!r} shrinks input size {tuple(in_size)} to nothing")
     if recompute_scale_factor:
         return out, tuple(n / o for n, o in zip(in_size, out))
     # As PyTorch (recompute_scale_factor unset): coordinates use 1/scale_factor.
@@ -214,6 +220,51 @@ def _resize_matrix(mode, n, o, scale, align_corners):
     return matrix
 
 
+def _uint8_linear_weights(n: int, o: int, scale: float, align_corners: bool):
+    """PyTorch's fixed-point weights for resizing uint8 images linearly: ``(indices, weights, precision)``.
+
+    PyTorch resizes uint8 images in integer arithmetic: float weights from its
+    antialiasing formula (a triangle filter of support 1 when not antialiasing), scaled
+    to int16 by ``2**precision`` with the largest precision that keeps every weight
+    below ``2**15``. Returns the ``(n, o)`` integer weight matrix and the precision.
+    """
+    np = numpy_module()
+    if align_corners:
+        scale = (n - 1) / (o - 1) if o > 1 else 0.0
+    delta = 0.5 if align_corners else 0.0
+    matrix = np.zeros((n, o))
+    for i in range(o):
+        center = scale * (i + 0.5 - delta)
+        low = max(int(center - 1.0 + 0.5 + delta), 0)
+        count = min(max(min(int(center + 1.0 + 0.5 + delta), n) - low, 0), 2)  # at most two taps
+        taps = np.arange(low, low + count)
+        w = np.maximum(1.0 - np.abs(taps - center + 0.5 - delta), 0.0)
+        if w.sum():
+            matrix[taps, i] = w / w.sum()
+    top = matrix.max()
+    precision = 0
+    while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = matrix * (1 << precision)
+    return np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64), precision
+
+
+def _uint8_linear_resize(x: Tensor, out, scales, align_corners: bool) -> Tensor:
+    """Bilinear resizing of a uint8 image as PyTorch does it: width then height, rounding to uint8 after each."""
+    xp = array_module(x._data)
+    data = x._data
+    d = len(out)
+    for axis in reversed(range(d)):
+        n, o = data.shape[2 + axis], out[axis]
+        if n == o:
+            continue
+        weights, precision = _uint8_linear_weights(n, o, scales[axis], align_corners)
+        moved = xp.moveaxis(data, 2 + axis, -1).astype(xp.int64)
+        total = moved @ xp.asarray(weights) + (1 << (precision - 1))
+        data = xp.moveaxis(xp.clip(total >> precision, 0, 255).astype(xp.uint8), -1, 2 + axis)
+    return Tensor._make(xp.ascontiguousarray(data), False, None, 0)
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -246,9 +297,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     from ..errors import ShapeError
 
     op = "interpolate"
-    x = float_operand(op, input)
+    x = as_tensor(input)
+    integer_dtype = x.dtype if x.dtype.kind in "iu" else None
+    if integer_dtype is not None and mode not in ("nearest", "nearest-exact"):
+        x = float_operand(op, x)  # PyTorch resamples integer images in float and rounds back
+    elif integer_dtype is None:
+        x = float_operand(op, x)
     if mode not in _MODES:
-        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+        raise ArgumentError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
     if antialias:
         raise NotImplementedError(f"{op}: antialias=True is not supported")
     if x.ndim < 3 or x.ndim > 5:
@@ -258,8 +314,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ShapeError(f"{op}: got {x.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D "
                          f"input (shape {tuple(x.shape)})")
     if align_corners is not None and mode not in _LINEAR_MODES:
-        raise ValueError(f"{op}: align_corners option can only be set with the interpolating modes: "
-                         f"linear | bilinear | bicubic | trilinear (got mode {mode!r})")
+        raise ArgumentError(f"{op}: align_corners option can only be set with the interpolating modes: "
+                            f"linear | bilinear | bicubic | trilinear (got mode {mode!r})")
     in_size = tuple(x.shape[2:])
     out, scales = _output_size(op, in_size, size, scale_factor, recompute_scale_factor)
     if mode in ("nearest", "nearest-exact"):
@@ -267,6 +323,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             if n != o or s != 1.0:
                 x = _nearest(x, 2 + axis, n, o, s, mode == "nearest-exact")
         return x
+    if integer_dtype == numpy_module().uint8 and mode == "bilinear":
+        return _uint8_linear_resize(as_tensor(input), out, scales, bool(align_corners))
     xp = array_module(x._data)
     for axis, (n, o, s) in enumerate(zip(in_size, out, scales)):
         if n == o and (mode == "area" or (not align_corners and s == 1.0)):
@@ -274,6 +332,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         matrix = _resize_matrix(mode, n, o, s, bool(align_corners))
         weights = Tensor._make(xp.asarray(matrix, dtype=x.dtype), False, None, 0)
         x = M.swapaxes(M.swapaxes(x, 2 + axis, -1) @ weights, 2 + axis, -1)
+    if integer_dtype is not None:
+        info = xp.iinfo(integer_dtype)
+        x = E.round(x).clamp(float(info.min), float(info.max)).astype(integer_dtype)
     return x
 
 
@@ -303,7 +364,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
 # ------------------------------------------------------------------ pixel shuffle
 def _check_image(op, x):
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected input (*, C, H, W), got shape {tuple(x.shape)}")
+        raise ArgumentError(f"{op}: expected input (*, C, H, W), got shape {tuple(x.shape)}")
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -321,11 +382,11 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     r = int(upscale_factor)
     _check_image("pixel_shuffle", x)
     if r < 1:
-        raise ValueError(f"pixel_shuffle: upscale_factor must be positive, got {upscale_factor}")
+        raise ArgumentError(f"pixel_shuffle: upscale_factor must be positive, got {upscale_factor}")
     *lead, c, h, w = x.shape
     if c % (r * r):
-        raise ValueError(f"pixel_shuffle: {c} channels (input shape {tuple(x.shape)}) are not divisible "
-                         f"by upscale_factor**2 = {r * r}")
+        raise ArgumentError(f"pixel_shuffle: {c} channels (input shape {tuple(x.shape)}) are not divisible "
+                            f"by upscale_factor**2 = {r * r}")
     k = len(lead)
     y = M.reshape(x, tuple(lead) + (c // (r * r), r, r, h, w))
     y = M.transpose(y, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
@@ -347,11 +408,11 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     r = int(downscale_factor)
     _check_image("pixel_unshuffle", x)
     if r < 1:
-        raise ValueError(f"pixel_unshuffle: downscale_factor must be positive, got {downscale_factor}")
+        raise ArgumentError(f"pixel_unshuffle: downscale_factor must be positive, got {downscale_factor}")
     *lead, c, h, w = x.shape
     if h % r or w % r:
-        raise ValueError(f"pixel_unshuffle: spatial size ({h}, {w}) (input shape {tuple(x.shape)}) is not "
-                         f"divisible by downscale_factor {r}")
+        raise ArgumentError(f"pixel_unshuffle: spatial size ({h}, {w}) (input shape {tuple(x.shape)}) is not "
+                            f"divisible by downscale_factor {r}")
     k = len(lead)
     y = M.reshape(x, tuple(lead) + (c, h // r, r, w // r, r))
     y = M.transpose(y, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
@@ -379,10 +440,10 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     """
     x = float_operand("local_response_norm", input)
     if x.ndim < 3:
-        raise ValueError(f"local_response_norm: expected input (N, C, *) with at least 3 dimensions, "
-                         f"got shape {tuple(x.shape)}")
+        raise ArgumentError(f"local_response_norm: expected input (N, C, *) with at least 3 dimensions, "
+                            f"got shape {tuple(x.shape)}")
     if int(size) < 1:
-        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+        raise ArgumentError(f"local_response_norm: size must be positive, got {size}")
     n, c = x.shape[:2]
     # The channel axis becomes the one spatial axis of a 1-D average pool.
     squares = M.reshape(x * x, (n, 1, c, -1))
@@ -433,11 +494,11 @@ def local_contrast_norm(input: Tensor, kernel_size=9, sigma=None, eps: float = 1
     op = "local_contrast_norm"
     x = float_operand(op, input)
     if x.ndim < 3:
-        raise ValueError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
+        raise ArgumentError(f"{op}: expected (N, C, *spatial), got shape {tuple(x.shape)}")
     d = x.ndim - 2
     kernel = (kernel_size,) * d if isinstance(kernel_size, int) else tuple(kernel_size)
     if len(kernel) != d or any(k < 1 or k % 2 == 0 for k in kernel):
-        raise ValueError(f"{op}: kernel_size must be odd and positive, one or {d} values, got {kernel_size!r}")
+        raise ArgumentError(f"{op}: kernel_size must be odd and positive, one or {d} values, got {kernel_size!r}")
     sigmas = tuple(k / 4 for k in kernel) if sigma is None else \
         ((sigma,) * d if isinstance(sigma, (int, float)) else tuple(sigma))
     xp = array_module(x._data)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import functional as F
+from ..nn import functional as F
 from .. import optim
 from ..autograd import no_grad
 from ..creation import zeros

@@ -12,3 +12,4 @@ sys.modules[__name__ + ".functional"] = functional
 from .containers import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
 from .layers import *  # noqa: F401,F403
+from . import modules  # noqa: F401,E402 - torch.nn.modules.<file>.<Class> paths

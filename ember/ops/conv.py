@@ -13,17 +13,21 @@ All three are bilinear, so each one's vjp and jvp are written with the other two
 (and themselves), and gradients of any order work. A :class:`ConvGeometry`
 (sizes, stride, padding pairs, dilation, groups) describes the *forward*
 convolution; the other two primitives reuse it. The array work lives in
-``conv_kernels.py``.
+``conv_kernels.py`` (orchestration) and ``ember/kernels/im2col.py`` (the copies).
 
 ``unfold`` / ``fold`` (im2col and its adjoint, col2im) are a second, smaller pair,
 used by log-sum-exp pooling and exposed as in PyTorch.
 """
 from __future__ import annotations
 
+from ..errors import ShapeError
+
 from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
+from ..kernels import im2col as im2col_kernels
+from ..kernels.geometry import ConvGeometry, output_size
+from ..kernels.geometry import prod as _prod
 from . import conv_kernels as K
-from .conv_kernels import ConvGeometry
 
 __all__ = ["conv", "conv_transpose", "unfold", "fold", "ConvGeometry"]
 
@@ -99,11 +103,11 @@ def make_geometry(op: str, in_size, kernel, stride, dilation, pads, groups) -> C
     extent = tuple(dil * (k - 1) + 1 for k, dil in zip(kernel, dilation))
     if any(e > p for e, p in zip(extent, padded)):
         dilated = f" (dilated to {extent})" if extent != tuple(kernel) else ""
-        raise ValueError(
+        raise ShapeError(
             f"{op}: kernel size {tuple(kernel)}{dilated} is larger than the padded input {padded} "
             f"(input spatial size {tuple(in_size)}, padding {tuple(pads)})"
         )
-    out = K.output_size(in_size, kernel, stride, dilation, pads)
+    out = output_size(in_size, kernel, stride, dilation, pads)
     return ConvGeometry(tuple(in_size), tuple(kernel), tuple(stride), tuple(dilation),
                         tuple(pads), int(groups), out)
 
@@ -398,7 +402,7 @@ class Unfold(Function):
 
     @staticmethod
     def forward(ctx, x, geom, value):
-        return K.unfold(x, geom, value)
+        return im2col_kernels.unfold(x, geom, value)
 
     @staticmethod
     def vjp(ctx, g):
@@ -414,7 +418,7 @@ class Fold(LinearFunction):
 
     @staticmethod
     def forward(ctx, cols, geom):
-        return K.fold(cols, geom)
+        return im2col_kernels.fold(cols, geom)
 
     @staticmethod
     def vjp(ctx, g):
@@ -452,7 +456,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, op: str = "unfold
     geom = make_geometry(op, x.shape[2:], kernel, stride, dilation, pads, 1)
     cols = unfold_windows(x, geom)
     n, c = x.shape[:2]
-    return reshape(cols, (n, c * K._prod(kernel), K._prod(geom.out_size)))
+    return reshape(cols, (n, c * _prod(kernel), _prod(geom.out_size)))
 
 
 def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, op: str = "fold"):
@@ -477,7 +481,7 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, op:
     stride = as_tuple(op, "stride", stride, d)
     pads = tuple((p, p) for p in as_tuple(op, "padding", padding, d, minimum=0))
     geom = make_geometry(op, size, kernel, stride, dilation, pads, 1)
-    taps, blocks = K._prod(kernel), K._prod(geom.out_size)
+    taps, blocks = _prod(kernel), _prod(geom.out_size)
     if cols.shape[1] % taps or cols.shape[2] != blocks:
         raise ValueError(
             f"{op}: expected input (N, C * {taps}, {blocks}) for output size {size}, kernel {kernel}, "

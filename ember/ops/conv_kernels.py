@@ -1,4 +1,8 @@
-"""Array kernels behind the convolution and pooling primitives (no autograd here).
+"""The convolution's orchestration: layouts, batch blocks and GEMMs around the im2col kernels (no autograd).
+
+The window copies and slice-adds themselves (a NumPy reference and a numba
+version each) live in ``ember/kernels/im2col.py``; this file decides which copy,
+in which blocks, feeds which GEMM.
 
 Everything is N-dimensional: one code path serves 1-D, 2-D and 3-D. Tensors keep
 PyTorch's ``(N, C, *spatial)`` shape at the API, but the kernels compute in
@@ -10,9 +14,8 @@ nothing.
 
 A convolution is an *im2col* copy followed by one BLAS GEMM per group, done one
 block of the batch at a time so that the columns stay in the L2 cache between
-the copy and the GEMM. The copy is a single strided view copied once (NumPy
-merges the kernel's last axis with the channels, so each inner run is ``k * C``
-contiguous numbers). Which copy is cheaper depends on the shape, so
+the copy and the GEMM. The copy reads contiguous inner runs of ``k * C``
+numbers (the kernel's last axis merged with the channels). Which copy is cheaper depends on the shape, so
 :class:`Unfolder` picks per call (``docs/conv.md`` has the measurements):
 
 * channels-last columns ``(M, G, *kernel, Cg)``: inner runs of ``kernel[-1] * C``
@@ -32,134 +35,16 @@ groups and batch blocks, never over pixels.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ..backend import array_module
 from ..blas_threads import blas_thread_count
+from ..kernels import im2col as im2col_kernels
+from ..kernels.geometry import ConvGeometry, kernel_offsets, output_size, padded_size, window_slices
+from ..kernels.geometry import prod as _prod
+from ..kernels.im2col import accumulate_windows
+from ..kernels.layout import channels_first_view, channels_last, crop_padding, pad_or_crop
 
-
-class ConvGeometry(NamedTuple):
-    """Static facts about one convolution; hashable, so it can be an op parameter.
-
-    ``pads`` holds a ``(before, after)`` pair per spatial dimension. ``in_size`` is
-    the unpadded input's spatial size and ``out_size`` the output's.
-    """
-
-    in_size: tuple
-    kernel: tuple
-    stride: tuple
-    dilation: tuple
-    pads: tuple
-    groups: int
-    out_size: tuple
-
-
-def output_size(in_size, kernel, stride, dilation, pads) -> tuple:
-    """Spatial output size of a convolution (may contain values below 1 for bad input)."""
-    return tuple((n + b + a - d * (k - 1) - 1) // s + 1
-                 for n, k, s, d, (b, a) in zip(in_size, kernel, stride, dilation, pads))
-
-
-def _prod(values) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
-
-
-# ------------------------------------------------------------------ layouts
-def channels_last(x):
-    """``(N, C, *S)`` -> contiguous ``(N, *S, C)`` (free when ``x`` already is channels-last)."""
-    xp = array_module(x)
-    return xp.ascontiguousarray(xp.moveaxis(x, 1, -1))
-
-
-def channels_first_view(y):
-    """``(N, *S, C)`` -> a ``(N, C, *S)`` view of the same memory."""
-    return array_module(y).moveaxis(y, -1, 1)
-
-
-def pad_or_crop(x, pads, first_axis: int, value=0):
-    """Pad (positive) or crop (negative) the axes from ``first_axis`` on with ``value``.
-
-    Faster than ``numpy.pad``: the interior is copied once and only the borders
-    are filled. Returns ``x`` itself when every amount is zero.
-    """
-    if all(b == 0 and a == 0 for b, a in pads):
-        return x
-    xp = array_module(x)
-    crop = [slice(None)] * x.ndim
-    for i, (b, a) in enumerate(pads):
-        n = x.shape[first_axis + i]
-        crop[first_axis + i] = slice(max(-b, 0), n - max(-a, 0))
-    x = x[tuple(crop)]
-    pads = [(max(b, 0), max(a, 0)) for b, a in pads]
-    if all(b == 0 and a == 0 for b, a in pads):
-        return x
-    shape = list(x.shape)
-    for i, (b, a) in enumerate(pads):
-        shape[first_axis + i] += b + a
-    # empty_like keeps the source's axis order in memory: channels-last stays so.
-    out = xp.empty_like(x, shape=tuple(shape))
-    inner = [slice(None)] * x.ndim
-    for i, (b, a) in enumerate(pads):
-        inner[first_axis + i] = slice(b, b + x.shape[first_axis + i])
-    out[tuple(inner)] = x
-    for i, (b, a) in enumerate(pads):
-        axis = first_axis + i
-        edge = [slice(None)] * x.ndim
-        if b:
-            edge[axis] = slice(0, b)
-            out[tuple(edge)] = value
-        if a:
-            edge[axis] = slice(shape[axis] - a, shape[axis])
-            out[tuple(edge)] = value
-    return out
-
-
-def window_slices(geom: ConvGeometry, offset, first_axis: int, ndim: int) -> tuple:
-    """The index that picks, for kernel ``offset``, the input element of every output.
-
-    Applied to the padded input it gives an array of the output's spatial size.
-    """
-    index = [slice(None)] * ndim
-    for i, (k, s, d, n) in enumerate(zip(offset, geom.stride, geom.dilation, geom.out_size)):
-        start = k * d
-        index[first_axis + i] = slice(start, start + s * (n - 1) + 1, s)
-    return tuple(index)
-
-
-def padded_size(geom: ConvGeometry) -> tuple:
-    """The spatial size of the padded input."""
-    return tuple(n + b + a for n, (b, a) in zip(geom.in_size, geom.pads))
-
-
-def crop_padding(x, geom: ConvGeometry, first_axis: int):
-    """The unpadded part of a padded array (a view)."""
-    index = [slice(None)] * x.ndim
-    for i, (n, (b, _)) in enumerate(zip(geom.in_size, geom.pads)):
-        index[first_axis + i] = slice(b, b + n)
-    return x[tuple(index)]
-
-
-def accumulate_windows(out, geom: ConvGeometry, first_axis: int, piece):
-    """``out[window(offset)] += piece(t, offset)`` for every kernel offset (col2im's loop).
-
-    One strided slice-add per offset, never ``add.at``: windows overlap, but two
-    pixels of one offset never land on the same place.
-    """
-    for t, offset in enumerate(kernel_offsets(geom.kernel)):
-        view = out[window_slices(geom, offset, first_axis, out.ndim)]
-        view += piece(t, offset)
-    return out
-
-
-def kernel_offsets(kernel):
-    """Every kernel offset as a tuple, in row-major (C) order."""
-    offsets = [()]
-    for k in kernel:
-        offsets = [o + (i,) for o in offsets for i in range(k)]
-    return offsets
+__all__ = ["ConvGeometry", "output_size", "conv_forward", "conv_weight_grad", "conv_input_grad", "im2col",
+           "Unfolder", "kernel_offsets", "window_slices", "pad_or_crop"]
 
 
 # ------------------------------------------------------------------ im2col, one batch block at a time
@@ -218,32 +103,20 @@ class Unfolder:
         xp = self.xp = array_module(x)
         self.geom = geom
         self.layout = "first" if _prefer_channels_first(x, geom) else "last"
-        if self.layout == "first":
-            self.padded = pad_or_crop(xp.ascontiguousarray(x), geom.pads, 2)
-        else:
-            self.padded = pad_or_crop(channels_last(x), geom.pads, 1)
+        # Unpadded: the im2col kernels read the padding as zeros (see ember/kernels/im2col.py).
+        self.source = x if self.layout == "first" else channels_last(x)
+        self.batch = x.shape[0]
         self.per_group = x.shape[1] // geom.groups
         self.taps = _prod(geom.kernel) * self.per_group
         self.bytes_per_image = _prod(geom.out_size) * self.taps * geom.groups * x.dtype.itemsize
 
     def blocks(self):
-        return batch_blocks(self.padded.shape[0], self.bytes_per_image, block_budget(COLUMN_BLOCK_BYTES))
+        return batch_blocks(self.batch, self.bytes_per_image, block_budget(COLUMN_BLOCK_BYTES))
 
     def columns(self, start: int, stop: int):
-        geom, xp, d = self.geom, self.xp, len(self.geom.kernel)
-        part = self.padded[start:stop]
-        st, n, groups, per_group = part.strides, stop - start, geom.groups, self.per_group
         if self.layout == "first":
-            shape = (groups, per_group) + geom.kernel + (n,) + geom.out_size
-            strides = ((per_group * st[1], st[1]) + tuple(st[2 + i] * geom.dilation[i] for i in range(d))
-                       + (st[0],) + tuple(st[2 + i] * geom.stride[i] for i in range(d)))
-            cols = xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(part, shape, strides))
-            return cols.reshape(groups, self.taps, -1)
-        shape = (n,) + geom.out_size + (groups,) + geom.kernel + (per_group,)
-        strides = ((st[0],) + tuple(st[1 + i] * geom.stride[i] for i in range(d)) + (per_group * st[-1],)
-                   + tuple(st[1 + i] * geom.dilation[i] for i in range(d)) + (st[-1],))
-        cols = xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(part, shape, strides))
-        return cols.reshape(-1, groups, self.taps)
+            return im2col_kernels.columns_first(self.source, self.geom, start, stop)
+        return im2col_kernels.columns_last(self.source, self.geom, start, stop)
 
     def matrices(self, cols):
         """The columns as a ``(G, rows, taps)`` stack of matrices, one per group (a view)."""
@@ -342,21 +215,21 @@ def conv_input_grad(g, w, geom: ConvGeometry, bias=None):
     g_last = channels_last(g)
     taps = xp.ascontiguousarray(
         w.reshape(groups, per_out, per_in, -1).transpose(3, 0, 1, 2))  # (K, G, Og, Cg)
-    gx = xp.zeros((n,) + padded_size(geom) + (groups, per_in), dtype=dtype)
+    gx = xp.zeros((n,) + padded_size(geom) + (groups * per_in,), dtype=dtype)
     working_set = (per_image + _prod(padded_size(geom))) * groups * per_in * dtype.itemsize
     blocks = batch_blocks(n, working_set, block_budget(GRADIENT_BLOCK_BYTES))
     buffer = xp.empty((groups, (blocks[0][1] - blocks[0][0]) * per_image, per_in), dtype=dtype)
     for start, stop in blocks:
         lhs = g_last[start:stop].reshape(-1, groups, per_out).transpose(1, 0, 2)  # (G, rows, Og)
         piece = buffer[:, :lhs.shape[1]]
-        window_shape = (stop - start,) + geom.out_size + (groups, per_in)
+        window_shape = (stop - start,) + geom.out_size + (groups * per_in,)
 
         def offset_piece(t, offset, lhs=lhs, piece=piece, window_shape=window_shape):
             xp.matmul(lhs, taps[t], out=piece)
             return piece.transpose(1, 0, 2).reshape(window_shape)
 
         accumulate_windows(gx[start:stop], geom, 1, offset_piece)
-    gx = crop_padding(gx.reshape(gx.shape[:-2] + (groups * per_in,)), geom, 1)
+    gx = crop_padding(gx, geom, 1)
     if bias is not None:
         gx += bias
     return channels_first_view(gx)
@@ -457,156 +330,3 @@ def _depthwise_input_grad(g, w, geom: ConvGeometry, bias):
     if bias is not None:
         gx += bias
     return channels_first_view(gx)
-
-
-# ------------------------------------------------------------------ unfold / fold
-def unfold(x, geom: ConvGeometry, value=0.0):
-    """Every window of ``x`` ``(N, C, *S)`` as a contiguous ``(N, C, *kernel, *out)`` array."""
-    xp = array_module(x)
-    padded = pad_or_crop(x, geom.pads, 2, value)
-    st = padded.strides
-    d = len(geom.kernel)
-    shape = x.shape[:2] + geom.kernel + geom.out_size
-    strides = (st[:2] + tuple(st[2 + i] * geom.dilation[i] for i in range(d))
-               + tuple(st[2 + i] * geom.stride[i] for i in range(d)))
-    return xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(padded, shape, strides))
-
-
-def fold(cols, geom: ConvGeometry):
-    """The adjoint of :func:`unfold`: add every window back into place."""
-    xp = array_module(cols)
-    out = xp.zeros(cols.shape[:2] + padded_size(geom), dtype=cols.dtype)
-    lead = (slice(None), slice(None))
-    accumulate_windows(out, geom, 2, lambda t, offset: cols[lead + offset])
-    return crop_padding(out, geom, 2)
-
-
-# ------------------------------------------------------------------ pooling
-def _windows(x, geom: ConvGeometry):
-    """``(t, view)`` for every kernel offset of a padded ``(N, C, *S)`` array."""
-    for t, offset in enumerate(kernel_offsets(geom.kernel)):
-        yield t, x[window_slices(geom, offset, 2, x.ndim)]
-
-
-def _index_dtype(xp, taps: int):
-    return xp.uint8 if taps <= 255 else (xp.int16 if taps <= 32767 else xp.int32)
-
-
-def max_pool(x, geom: ConvGeometry):
-    """Window maxima of ``x`` (``(N, C, *S)``, any memory layout) and the winning offsets.
-
-    The offsets (the kernel position of each maximum, row-major) are what the
-    backward pass needs; ties go to the first maximum and NaN wins, as in PyTorch.
-    """
-    xp = array_module(x)
-    padded = pad_or_crop(x, geom.pads, 2, -xp.inf)
-    best, arg = _running_max(padded, geom, nan_wins=False)
-    if xp.isnan(best).any():  # rare: redo with PyTorch's NaN rule, at twice the cost
-        best, arg = _running_max(padded, geom, nan_wins=True)
-    return best, arg
-
-
-def _running_max(padded, geom: ConvGeometry, nan_wins: bool):
-    # Offsets grow, so ``max(arg, better * t)`` records the latest improvement. That
-    # arithmetic is 3 to 30 times faster here than a masked copyto or an 8-bit where
-    # (their data-dependent branches mispredict on random masks).
-    xp = array_module(padded)
-    windows = _windows(padded, geom)
-    _, first = next(windows)
-    best = first.copy(order="K")
-    index = _index_dtype(xp, _prod(geom.kernel))
-    arg = xp.zeros_like(best, dtype=index)
-    better = xp.empty_like(best, dtype=bool)
-    for t, view in windows:
-        xp.greater(view, best, out=better)
-        if nan_wins:
-            better |= xp.isnan(view)
-        xp.maximum(arg, better * index(t), out=arg)
-        if nan_wins:
-            best = xp.where(better, view, best)
-        else:
-            xp.maximum(best, view, out=best)
-    return best, arg
-
-
-def _overlapping(geom: ConvGeometry) -> bool:
-    return any(s < d * (k - 1) + 1 for k, s, d in zip(geom.kernel, geom.stride, geom.dilation))
-
-
-def max_pool_scatter(g, arg, geom: ConvGeometry):
-    """Send each window's gradient to its maximum (the adjoint of :func:`max_pool_gather`).
-
-    The result takes ``arg``'s memory layout (the pooled input's), so a channels-last
-    network keeps channels-last gradients.
-    """
-    xp = array_module(g)
-    out = xp.zeros_like(arg, dtype=g.dtype, shape=g.shape[:2] + padded_size(geom))
-    g = _like(g, arg)
-    mask = xp.empty_like(arg, dtype=bool)
-    overlapping = _overlapping(geom)
-    for t, view in _windows(out, geom):
-        xp.equal(arg, t, out=mask)
-        if overlapping:
-            view += g * mask
-        else:
-            xp.multiply(g, mask, out=view)
-    return crop_padding(out, geom, 2)
-
-
-def _like(a, layout):
-    """``a`` in ``layout``'s memory order: mixed orders make every elementwise op slow."""
-    if a.strides == tuple(s * a.itemsize // layout.itemsize for s in layout.strides):
-        return a
-    out = array_module(a).empty_like(layout, dtype=a.dtype)
-    out[...] = a
-    return out
-
-
-def max_pool_gather(x, arg, geom: ConvGeometry):
-    """Pick from ``x`` the element that won each window (the tangent of max pooling)."""
-    xp = array_module(x)
-    padded = pad_or_crop(x, geom.pads, 2, 0)
-    out = xp.zeros_like(arg, dtype=x.dtype)
-    mask = xp.empty_like(arg, dtype=bool)
-    for t, view in _windows(padded, geom):
-        xp.equal(arg, t, out=mask)
-        out = xp.where(mask, view, out)
-    return out
-
-
-def max_pool_indices(arg, geom: ConvGeometry):
-    """Flat indices into each input plane (PyTorch's ``return_indices``) from the offsets."""
-    xp = array_module(arg)
-    d = len(geom.kernel)
-    flat = None
-    taps = xp.asarray(arg, dtype=xp.int64)
-    for i in reversed(range(d)):
-        k, s, dil, (b, _) = geom.kernel[i], geom.stride[i], geom.dilation[i], geom.pads[i]
-        tap = taps % k
-        taps = taps // k
-        shape = [1] * arg.ndim
-        shape[2 + i] = geom.out_size[i]
-        start = (xp.arange(geom.out_size[i]) * s - b).reshape(shape)
-        position = start + tap * dil
-        scale = _prod(geom.in_size[i + 1:])
-        flat = position * scale if flat is None else flat + position * scale
-    return flat
-
-
-def window_sum(x, geom: ConvGeometry):
-    """The sum over every window of ``x`` (zero padding)."""
-    padded = pad_or_crop(x, geom.pads, 2, 0)
-    windows = _windows(padded, geom)
-    _, first = next(windows)
-    out = first.copy(order="K")
-    for _, view in windows:
-        out += view
-    return out
-
-
-def window_spread(g, geom: ConvGeometry):
-    """The adjoint of :func:`window_sum`: every window receives its output's value."""
-    xp = array_module(g)
-    out = xp.zeros_like(g, shape=g.shape[:2] + padded_size(geom))
-    accumulate_windows(out, geom, 2, lambda t, offset: g)
-    return crop_padding(out, geom, 2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, apply
 from .. import backend
+from ..errors import ArgumentError
 
 
 class ToDevice(Function):
@@ -26,7 +27,7 @@ class ToDevice(Function):
 def to_device(x, device: str):
     """Copy ``x`` to ``device`` ('cpu', 'cuda', 'cuda:N'); gradients flow back across."""
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"to: unknown device {device!r}; expected 'cpu' or 'cuda[:N]'")
+        raise ArgumentError(f"to: unknown device {device!r}; expected 'cpu' or 'cuda[:N]'")
     if x.device == device or (device == "cuda" and x.device.startswith("cuda")):
         return x
     return apply(ToDevice, (x,), {"device": device})

@@ -10,6 +10,7 @@ import builtins
 
 from ..autograd.function import Function, LinearFunction, apply, array_rule, rule_is_differentiated
 from ..backend import array_module, default_dtype, numpy_module
+from ..errors import ArgumentError, DTypeError
 from .checks import binary_operands, float_operand, to_tensor
 
 
@@ -295,7 +296,8 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return array_module(x).log(x)
+        with _quiet(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan, quietly as PyTorch
+            return array_module(x).log(x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -402,14 +404,16 @@ class Relu(Function):
 # First-order vjps of the common activations as single array kernels (the hot path);
 # the composed forms above are used when the rule itself is differentiated.
 def _tanh_vjp(g, y):
-    out = y * y
-    array_module(y).subtract(1.0, out, out=out)
+    xp = array_module(y)
+    out = xp.multiply(y, y, out=xp.empty_like(y))  # an array even when y is 0-d (y * y is a scalar)
+    xp.subtract(1.0, out, out=out)
     out *= g
     return out
 
 
 def _sigmoid_vjp(g, y):
-    out = 1.0 - y
+    xp = array_module(y)
+    out = xp.subtract(1.0, y, out=xp.empty_like(y))
     out *= y
     out *= g
     return out
@@ -612,6 +616,10 @@ def pow(a, b):  # noqa: A001 - mirrors the operator
 
 def pow_scalar(x, exponent: float):
     """``x ** exponent`` for a Python number ``exponent``."""
+    x = to_tensor(x)
+    if isinstance(exponent, int) and exponent < 0 and x.dtype.kind in "iu":
+        raise RuntimeError(f"pow: Integers to negative integer powers are not allowed "
+                           f"(a {x.dtype} tensor of shape {x.shape} to the power {exponent})")
     x = float_operand("pow", x) if isinstance(exponent, float) or exponent < 0 else float_operand(
         "pow", x, allow_int=True)
     return apply(PowScalar, (x,), {"exponent": exponent})
@@ -627,8 +635,10 @@ def minimum(a, b):
     return _binary(Minimum, a, b)
 
 
-def where(condition, a, b):
+def where(condition, a=None, b=None):
     """Pick ``a`` where ``condition`` is true, else ``b`` (broadcasting all three).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as in PyTorch.
 
     Example:
         >>> import ember
@@ -636,6 +646,12 @@ def where(condition, a, b):
         >>> ember.where(x > 0, x, 0.0).tolist()
         [0.0, 2.0]
     """
+    if a is None and b is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: expected where(condition) or where(condition, input, other)")
     condition = to_tensor(condition)
     if condition.dtype.kind != "b":
         condition = condition.astype(bool)
@@ -724,7 +740,7 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
     from ..tensor import Tensor
 
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise ArgumentError("clamp: at least one of 'min' or 'max' must not be None")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return apply(Clip, (to_tensor(input),), {"low": min, "high": max})
     x = to_tensor(input)
@@ -1203,7 +1219,7 @@ def _integer_operands(op, a, b):
     a, b = binary_operands(op, a, b)
     for t in (a, b):
         if t.dtype.kind not in "iub":
-            raise TypeError(f"{op}: expected integer or boolean tensors, got {a.dtype} and {b.dtype}")
+            raise DTypeError(f"{op}: expected integer or boolean tensors, got {a.dtype} and {b.dtype}")
     return a, b
 
 
@@ -1384,7 +1400,7 @@ def div(a, b, rounding_mode: str | None = None):
             b = b.astype(a.dtype)
         return _binary(Div, a, b)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return _binary_checked(DivRounded, "div", a, b, {"rounding_mode": rounding_mode})
 
 
@@ -1572,6 +1588,90 @@ def xlogy(x, y):
         [0.0, 0.0]
     """
     return _float_binary(Xlogy, "xlogy", x, y)
+
+
+class Copysign(Function):
+    """``|a|`` with the sign of ``b`` (``-0.0`` counts as negative, as in C and PyTorch).
+
+    d/da is ``copysign(1, a) * copysign(1, b)`` (0 where ``a == 0``, as PyTorch
+    defines it); ``b`` only selects a sign, so d/db is 0.
+    """
+
+    save_inputs = (0,)
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return array_module(a).copysign(a, b)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (a,) = ctx.saved
+        ga = g * _copysign_slope(a, ctx.out) if _needs(ctx, 0) else None
+        return ga, (zeros_like(g) if _needs(ctx, 1) else None)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        (a, _) = ctx.inputs
+        return zeros_like(ctx.outputs[0]) if ta is None else ta * _copysign_slope(a, ctx.out)
+
+
+def _copysign_slope(a, out):
+    with _quiet(divide="ignore", invalid="ignore"):
+        return where(a == 0, 0.0, out / a)
+
+
+def copysign(input, other):
+    """The magnitude of ``input`` with the sign of ``other`` (``torch.copysign``); integers give floats.
+
+    Example:
+        >>> import ember
+        >>> ember.copysign(ember.tensor([1.0, -2.0]), -1.0).tolist()
+        [-1.0, -2.0]
+    """
+    return _float_binary(Copysign, "copysign", input, other)
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (``torch.isclose``), a bool tensor.
+
+    Infinities are close only to themselves; NaNs only when ``equal_nan``.
+
+    Example:
+        >>> import ember
+        >>> ember.isclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0 + 1e-9, 2.1])).tolist()
+        [True, False]
+    """
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose: rtol and atol must be non-negative, got rtol={rtol} and atol={atol}")
+    a, b = binary_operands("isclose", input, other)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: expected both tensors to have the same dtype, got {a.dtype} and {b.dtype}")
+    return apply(IsClose, (a, b), {"rtol": float(rtol), "atol": float(atol), "equal_nan": bool(equal_nan)})
+
+
+class IsClose(_NonDifferentiable):
+    """``isclose`` as one primitive, so that ``ember.compile`` replays it."""
+
+    name = "isclose"
+
+    @staticmethod
+    def forward(ctx, x, y, rtol, atol, equal_nan):
+        xp = array_module(x)
+        with _quiet(invalid="ignore", over="ignore"):
+            if x.dtype.kind in "fc":
+                close = (x == y) | (xp.isfinite(x) & xp.isfinite(y) & (xp.abs(x - y) <= atol + rtol * xp.abs(y)))
+                if equal_nan:
+                    close = close | (xp.isnan(x) & xp.isnan(y))
+            else:
+                diff = xp.abs(x.astype(xp.float64) - y.astype(xp.float64))
+                close = (x == y) | (diff <= atol + rtol * xp.abs(y.astype(xp.float64)))
+        return xp.asarray(close)
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def lerp(start, end, weight):

@@ -5,7 +5,7 @@ import string
 
 from ..autograd.function import Function, apply
 from ..backend import array_module
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from .checks import to_tensor
 from .movement import broadcast_shapes, reshape
 
@@ -116,20 +116,23 @@ def outer(input, vec2):
     return reshape(input, (-1, 1)) * reshape(vec2, (1, -1))
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
-    product = mm(mat1, mat2)
+def _scaled_sum(input, product, beta, alpha):
+    """``beta * input + alpha * product``, skipping the multiplications PyTorch skips (beta 0 ignores input)."""
     if alpha != 1:
         product = product * alpha
-    return product + (input if beta == 1 else to_tensor(input) * beta) if beta != 0 else product
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else to_tensor(input) * beta)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` (``torch.addmm``)."""
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` batched (``torch.baddbmm``)."""
-    product = bmm(batch1, batch2)
-    if alpha != 1:
-        product = product * alpha
-    return product + (input if beta == 1 else to_tensor(input) * beta) if beta != 0 else product
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
 def _parse(subscripts: str, shapes):
@@ -253,13 +256,13 @@ def einsum(subscripts: str, *operands):
     for term, x in zip(terms, operands):
         for c, s in zip(term, x.shape):
             if sizes.setdefault(c, s) != s and s != 1 and sizes[c] != 1:
-                raise ValueError(
+                raise ArgumentError(
                     f"einsum: index '{c}' has size {sizes[c]} in one operand and {s} in another "
                     f"(shapes {[x.shape for x in operands]})"
                 )
     for c in output:
         if c not in sizes:
-            raise ValueError(f"einsum: output index '{c}' does not appear in any operand")
+            raise ArgumentError(f"einsum: output index '{c}' does not appear in any operand")
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
         raise TypeError(f"einsum: operand dtypes {sorted(str(d) for d in dtypes)} differ")

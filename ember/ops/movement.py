@@ -11,7 +11,7 @@ import builtins
 
 from ..autograd.function import Function, LinearFunction, apply, with_outputs
 from ..backend import array_module
-from ..errors import DimensionError, LayoutError, ShapeError
+from ..errors import ArgumentError, DimensionError, LayoutError, ShapeError
 from .checks import broadcast_error, to_tensor
 
 
@@ -142,7 +142,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     start = _axis("flatten", start_dim, x.ndim)
     end = _axis("flatten", end_dim, x.ndim)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = 1
     for s in x.shape[start:end + 1]:
         merged *= s
@@ -203,7 +203,7 @@ def movedim(x, source, destination):
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):
-        raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
+        raise ArgumentError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
     src = [_axis("movedim", a, x.ndim) for a in src]
     dst = [_axis("movedim", a, x.ndim) for a in dst]
     order = [a for a in range(x.ndim) if a not in src]
@@ -223,7 +223,7 @@ def _axis(op, axis, ndim):
     if not isinstance(axis, (int,)) and not hasattr(axis, "__index__"):
         raise TypeError(f"{op}: dim must be an integer, got {type(axis).__name__}")
     axis = int(axis)
-    if not -ndim <= axis < max(ndim, 1):
+    if not -max(ndim, 1) <= axis < max(ndim, 1):  # a 0-d tensor takes dim 0 or -1, as in PyTorch
         raise DimensionError(f"{op}: dim {axis} is out of range for a tensor with {ndim} dimensions "
                              f"(expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
     return axis % ndim if ndim else 0
@@ -485,7 +485,7 @@ def _index_array(op, index, x):
     if not hasattr(idx, "dtype") or idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor")
     if idx.ndim != ndim:
-        raise ValueError(f"{op}: index has {idx.ndim} dimensions but the input has {ndim}")
+        raise ArgumentError(f"{op}: index has {idx.ndim} dimensions but the input has {ndim}")
     return idx
 
 
@@ -495,6 +495,13 @@ def gather(x, dim: int, index, *, axis=None):
     x = _tensor(x)
     dim = _axis("gather", dim, x.ndim)
     idx = _index_array("gather", index, x)
+    for d, size in enumerate(idx.shape):
+        if d != dim and size > x.shape[d]:
+            raise ShapeError(f"gather: index {idx.shape} is larger than the input {x.shape} in dimension {d} "
+                             f"(only dimension {dim} may differ)")
+    if any(size < x.shape[d] for d, size in enumerate(idx.shape) if d != dim):
+        # PyTorch reads only the leading block of the other dims that the index covers.
+        x = getitem(x, tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(idx.shape)))
     try:
         return apply(Gather, (x,), {"index": idx, "axis": dim})
     except (IndexError, ValueError) as error:
@@ -546,7 +553,7 @@ def one_hot(indices, num_classes: int = -1, dtype=None):
     if num_classes == -1:
         num_classes = high + 1
     if low < 0 or high >= num_classes:
-        raise ValueError(f"one_hot: class indices must lie in [0, {num_classes}), got [{low}, {high}]")
+        raise ArgumentError(f"one_hot: class indices must lie in [0, {num_classes}), got [{low}, {high}]")
     return apply(OneHot, (indices,), {"num_classes": int(num_classes), "dtype": dtype or default_dtype()})
 
 
@@ -582,7 +589,7 @@ def cat(tensors, dim: int = 0, *, axis=None):
     dim = dim if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("concat: expected a non-empty sequence of tensors")
+        raise ArgumentError("concat: expected a non-empty sequence of tensors")
     first = tensors[0]
     dim = _axis("concat", dim, first.ndim)
     for t in tensors[1:]:
@@ -604,7 +611,7 @@ def stack(tensors, dim: int = 0, *, axis=None):
     dim = dim if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ArgumentError("stack: expected a non-empty sequence of tensors")
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
             raise ShapeError(f"stack: all tensors must have one shape, got {tensors[0].shape} and {t.shape}")
@@ -666,7 +673,7 @@ def split(x, split_size_or_sections, dim: int = 0, *, axis=None):
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split size must be positive, got {size}")
+            raise ArgumentError(f"split: split size must be positive, got {size}")
         sizes = [size] * (length // size) + ([length % size] if length % size else [])
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -682,7 +689,7 @@ def chunk(x, chunks: int, dim: int = 0, *, axis=None):
     dim = dim if axis is None else axis
     x = _tensor(x)
     if chunks <= 0:
-        raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
+        raise ArgumentError(f"chunk: number of chunks must be positive, got {chunks}")
     length = x.shape[_axis("chunk", dim, x.ndim)]
     size = -(-length // chunks) if length else 1
     return split(x, max(size, 1), dim)
@@ -715,7 +722,7 @@ def pad(x, pad_width, value: float = 0.0):
     widths = list(pad_width)
     if widths and isinstance(widths[0], int):
         if len(widths) % 2 or len(widths) // 2 > x.ndim:
-            raise ValueError(f"pad: flat padding {tuple(widths)} must have an even length <= 2*{x.ndim}")
+            raise ArgumentError(f"pad: flat padding {tuple(widths)} must have an even length <= 2*{x.ndim}")
         pairs = [(0, 0)] * x.ndim
         for i in range(len(widths) // 2):
             pairs[x.ndim - 1 - i] = (widths[2 * i], widths[2 * i + 1])
@@ -724,7 +731,7 @@ def pad(x, pad_width, value: float = 0.0):
     if len(widths) != x.ndim:
         raise ShapeError(f"pad: got {len(widths)} (before, after) pairs for a tensor of shape {x.shape}")
     if any(a < 0 or b < 0 for a, b in widths):
-        raise ValueError(f"pad: padding must be non-negative, got {widths}")
+        raise ArgumentError(f"pad: padding must be non-negative, got {widths}")
     return apply(Pad, (x,), {"pad_width": widths, "value": value})
 
 
@@ -745,6 +752,10 @@ def flip(x, dims=None, *, axis=None):
         axes = tuple(range(x.ndim))
     else:
         axes = tuple(_axis("flip", a, x.ndim) for a in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    if len(set(axes)) != len(axes):
+        raise ArgumentError(f"flip: dims {tuple(dims)} name a dimension more than once (tensor of shape {x.shape})")
+    if not axes:
+        return apply(Copy, (x,), {})  # flip(()) reverses nothing
     return apply(Flip, (x,), {"axes": axes})
 
 
@@ -778,7 +789,7 @@ def repeat_interleave(x, repeats, dim=None, *, output_size=None, axis=None):
     if isinstance(repeats, int) or getattr(repeats, "ndim", 1) == 0:
         repeats = int(repeats)
         if repeats < 0:
-            raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+            raise ArgumentError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
         return apply(Repeat, (x,), {"repeats": repeats, "axis": dim})
     xp = array_module(x._data)
     counts = xp.asarray(repeats._data if hasattr(repeats, "_data") else repeats)
@@ -786,7 +797,7 @@ def repeat_interleave(x, repeats, dim=None, *, output_size=None, axis=None):
         raise ShapeError(f"repeat_interleave: {counts.size} repeat counts for dimension {dim} of size "
                          f"{x.shape[dim]}")
     if counts.size and counts.min() < 0:
-        raise ValueError("repeat_interleave: repeats must be non-negative")
+        raise ArgumentError("repeat_interleave: repeats must be non-negative")
     # Uneven repeats are a gather of source positions, whose vjp is a scatter-add.
     return index_select(x, dim, xp.repeat(xp.arange(x.shape[dim]), counts))
 
@@ -812,7 +823,7 @@ def tile(x, dims):
     x = _tensor(x)
     reps = (dims,) if isinstance(dims, int) else tuple(int(d) for d in dims)
     if any(r < 0 for r in reps):
-        raise ValueError(f"tile: repeats must be non-negative, got {reps}")
+        raise ArgumentError(f"tile: repeats must be non-negative, got {reps}")
     ndim = max(len(reps), x.ndim)
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - x.ndim) + x.shape

@@ -36,6 +36,7 @@ from .linalg import matmul
 from .movement import reshape, swapaxes, unsqueeze
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
+from ..errors import ArgumentError
 
 
 # Floating-point warnings are a host (NumPy) setting; CuPy never warns.
@@ -133,8 +134,6 @@ def _softmax_axis(op, x, axis):
     from .movement import _axis
 
     x = float_operand(op, x)
-    if x.ndim == 0:
-        raise ValueError(f"{op}: expected a tensor with at least one dimension, got a scalar")
     return x, _axis(op, axis, x.ndim)
 
 
@@ -152,6 +151,8 @@ def log_softmax(x, axis: int = -1):
         [0.0, -10000.0]
     """
     x, axis = _softmax_axis("log_softmax", x, axis)
+    if x.ndim == 0:  # PyTorch treats a scalar as a row of one
+        return apply(LogSoftmax, (x.reshape(1),), {"axis": 0}).reshape(())
     return apply(LogSoftmax, (x,), {"axis": axis})
 
 
@@ -168,6 +169,8 @@ def softmax(x, axis: int = -1):
         [0.5, 0.5]
     """
     x, axis = _softmax_axis("softmax", x, axis)
+    if x.ndim == 0:  # PyTorch treats a scalar as a row of one
+        return apply(Softmax, (x.reshape(1),), {"axis": 0}).reshape(())
     return apply(Softmax, (x,), {"axis": axis})
 
 
@@ -449,34 +452,8 @@ def erf_array(x):
     return chunked(_erf_any, x)
 
 
-class Erf(Function):
-    save_inputs = (0,)
-
-    @staticmethod
-    def forward(ctx, x):
-        return erf_array(x)
-
-    @staticmethod
-    def vjp(ctx, g):
-        (x,) = ctx.saved
-        return g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI)
-
-    @staticmethod
-    def jvp(ctx, t):
-        (x,) = ctx.inputs
-        return t * (exp(-(x * x)) * _TWO_OVER_SQRT_PI)
-
-
-def erf(x):
-    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise.
-
-    Example:
-        >>> import ember
-        >>> from ember.ops.nn import erf
-        >>> round(erf(ember.tensor(1.0, dtype="float64")).item(), 12)
-        0.84270079295
-    """
-    return apply(Erf, (float_operand("erf", x),), {})
+# The public ``erf`` (a primitive, accurate to PyTorch's rounding) is ember.ops.special.erf;
+# erf_array above is the fast kernel GELU uses inside its own primitives.
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -610,7 +587,7 @@ def gelu(x, approximate: str = "none"):
         0.8413
     """
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return apply(Gelu, (float_operand("gelu", x),), {"approximate": approximate})
 
 

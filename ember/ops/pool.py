@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
-from . import conv_kernels as K
+from ..kernels import pool as K
+from ..kernels.geometry import ConvGeometry
+from ..kernels.geometry import prod as _prod
 from .conv import as_tuple, check_rank
-from .conv_kernels import ConvGeometry
 
 __all__ = ["max_pool", "avg_pool", "pool_geometry"]
 
@@ -216,7 +217,7 @@ def _divisor(geom: ConvGeometry, count_include_pad: bool, divisor_override, xp, 
             start = xp.maximum(start, 0)
         counts.append(end - start)
     if all(bool((c == c[0]).all()) for c in counts):
-        return float(K._prod(int(c[0]) for c in counts))
+        return float(_prod(int(c[0]) for c in counts))
     divisor = xp.ones((1, 1) + geom.out_size, dtype=dtype)
     for i, c in enumerate(counts):
         shape = [1] * divisor.ndim

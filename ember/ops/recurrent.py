@@ -49,6 +49,7 @@ from ..backend import array_module
 from .elementwise import relu, sigmoid, tanh, where
 from .linalg import matmul
 from .movement import stack, swapaxes
+from ..errors import ArgumentError
 
 
 def _const(array):
@@ -677,7 +678,7 @@ def rnn_scan(x, w_ih, w_hh, bias, h0, nonlinearity: str = "tanh", mask=None, rev
         [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
     if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"rnn_scan: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        raise ArgumentError(f"rnn_scan: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return _layer(RnnLayer, (x, w_ih, w_hh, bias, h0), mask, reverse, batch_first,
                   {"nonlinearity": nonlinearity}, lookup)
 

@@ -9,7 +9,7 @@ import builtins
 
 from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from .checks import float_operand, to_tensor
 from .movement import broadcast_to, flip, reshape, _axis
 
@@ -21,8 +21,8 @@ def _axes(op, axis, ndim):
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     axes = tuple(sorted({_axis(op, a, ndim) for a in items}))
     if len(axes) != len(items):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return axes
+        raise ArgumentError(f"{op}: repeated axis in {axis}")
+    return axes if ndim else ()  # reducing a 0-d tensor over dim 0 (or -1) leaves it as it is
 
 
 def _keep_shape(shape, axes):
@@ -299,18 +299,24 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+             keepdims=None):
     """``(var, mean)`` over ``dim``, as ``torch.var_mean``."""
     from .. import return_types
 
+    dim = dim_argument("var_mean", dim, axis)
+    keepdim = keepdim_argument(keepdim, keepdims)
     return return_types.var_mean(var(input, dim, unbiased, keepdim, correction=correction),
                                  mean(input, dim, keepdim))
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+             keepdims=None):
     """``(std, mean)`` over ``dim``, as ``torch.std_mean``."""
     from .. import return_types
 
+    dim = dim_argument("std_mean", dim, axis)
+    keepdim = keepdim_argument(keepdim, keepdims)
     return return_types.std_mean(std(input, dim, unbiased, keepdim, correction=correction),
                                  mean(input, dim, keepdim))
 
@@ -339,7 +345,10 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     dim = dim_argument("cumsum", dim, axis)
     if dim is None:
         raise TypeError("cumsum: missing the dim argument")
-    return apply(Cumsum, (x,), {"axis": _axis("cumsum", dim, x.ndim)})
+    axis = _axis("cumsum", dim, x.ndim)
+    if x.ndim == 0:
+        return apply(Cumsum, (x.reshape(1),), {"axis": 0}).reshape(())
+    return apply(Cumsum, (x,), {"axis": axis})
 
 
 def argmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
@@ -405,5 +414,5 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if p == 0:
         return sum((x != 0).to(x.dtype), dim, keepdim)
     if not isinstance(p, (int, float)):
-        raise ValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
+        raise ArgumentError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
     return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)

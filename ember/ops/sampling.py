@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import backend
 from .checks import to_tensor
+from ..errors import ArgumentError
 
 __all__ = ["multinomial", "bernoulli", "normal", "randperm", "uniform_", "normal_", "bernoulli_"]
 
@@ -65,10 +66,10 @@ def _check_weights(weights) -> None:
     xp = backend.array_module(weights._data)
     w = weights._data
     if w.size and not bool(xp.all(xp.isfinite(w) & (w >= 0))):
-        raise ValueError("multinomial: probability tensor contains either `inf`, `nan` or element < 0 "
-                         f"(shape {tuple(weights.shape)})")
+        raise ArgumentError("multinomial: probability tensor contains either `inf`, `nan` or element < 0 "
+                            f"(shape {tuple(weights.shape)})")
     if w.size and bool(xp.any(w.sum(axis=-1) <= 0)):
-        raise ValueError("multinomial: invalid multinomial distribution (a row's sum of probabilities is <= 0)")
+        raise ArgumentError("multinomial: invalid multinomial distribution (a row's sum of probabilities is <= 0)")
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *, generator=None):
@@ -96,14 +97,14 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
     if weights.dtype.kind != "f":
         raise TypeError(f"multinomial: only floating-point weights are supported, got {weights.dtype}")
     if weights.ndim not in (1, 2):
-        raise ValueError(f"multinomial: input must be 1-D or 2-D, got shape {tuple(weights.shape)}")
+        raise ArgumentError(f"multinomial: input must be 1-D or 2-D, got shape {tuple(weights.shape)}")
     num_samples = int(num_samples)
     if num_samples <= 0:
-        raise ValueError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
+        raise ArgumentError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
     categories = weights.shape[-1]
     if not replacement and num_samples > categories:
-        raise ValueError(f"multinomial: cannot sample {num_samples} > {categories} categories "
-                         "without replacement")
+        raise ArgumentError(f"multinomial: cannot sample {num_samples} > {categories} categories "
+                            "without replacement")
     weights = weights.detach()
     _check_weights(weights)
     rows = weights if weights.ndim == 2 else weights.reshape(1, categories)
@@ -149,10 +150,10 @@ def bernoulli(input: Any, p: float | None = None, *, generator=None):
         data = x._data
         xp = backend.array_module(data)
         if data.size and not bool(xp.all((data >= 0) & (data <= 1))):
-            raise ValueError(f"bernoulli: probabilities must lie in [0, 1] (input of shape {tuple(x.shape)})")
+            raise ArgumentError(f"bernoulli: probabilities must lie in [0, 1] (input of shape {tuple(x.shape)})")
     else:
         if not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"bernoulli: p must lie in [0, 1], got p={p}")
+            raise ArgumentError(f"bernoulli: p must lie in [0, 1], got p={p}")
         probabilities = float(p)
     draws = uniform_draw("bernoulli", x.shape, x.dtype, x.device, generator)
     return (draws < probabilities).astype(x.dtype)
@@ -189,7 +190,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size=None, *, generator=None, dtype=
         device = device or tensors[0].device
     std_values = std._data if hasattr(std, "_data") else backend.numpy_module().asarray(std)
     if std_values.size and not bool((std_values >= 0).all()):
-        raise ValueError("normal: expected all elements of std >= 0")
+        raise ArgumentError("normal: expected all elements of std >= 0")
     mean = mean.detach() if hasattr(mean, "detach") else mean
     std = std.detach() if hasattr(std, "detach") else std
     return normal_draw("normal", shape, dtype, device, generator) * std + mean
@@ -210,7 +211,7 @@ def randperm(n: int, *, generator=None, dtype="int64", device: str = "cpu", requ
 
     n = int(n)
     if n < 0:
-        raise ValueError(f"randperm: n must be non-negative, got {n}")
+        raise ArgumentError(f"randperm: n must be non-negative, got {n}")
     order = argsort(uniform_draw("randperm", (n,), "float64", device, generator))
     out = order if backend.numpy_module().dtype(dtype) == order.dtype else order.astype(dtype)
     return out.requires_grad_(True) if requires_grad else out
@@ -234,7 +235,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, generator=None):
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, generator=None):
     """Fill ``tensor`` in place with normal samples; returns it (``Tensor.normal_``)."""
     if std < 0:
-        raise ValueError(f"normal_: expected std >= 0, got {std}")
+        raise ArgumentError(f"normal_: expected std >= 0, got {std}")
     draws = normal_draw("normal_", tensor.shape, tensor.dtype, tensor.device, generator)
     return _fill(tensor, draws * std + mean)
 
@@ -242,6 +243,6 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, generator=None):
 def bernoulli_(tensor, p: float = 0.5, *, generator=None):
     """Fill ``tensor`` in place with 0/1 samples, 1 with probability ``p``; returns it."""
     if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"bernoulli_: p must lie in [0, 1], got p={p}")
+        raise ArgumentError(f"bernoulli_: p must lie in [0, 1], got p={p}")
     draws = uniform_draw("bernoulli_", tensor.shape, "float64", tensor.device, generator)
     return _fill(tensor, (draws < float(p)).astype(tensor.dtype))

@@ -11,6 +11,7 @@ from ..autograd.function import LinearFunction, apply
 from ..backend import array_module
 from .checks import to_tensor
 from .movement import Copy, _axis, flip, reshape, swapaxes
+from ..errors import ArgumentError
 
 __all__ = ["roll", "rot90"]
 
@@ -51,16 +52,16 @@ def roll(input: Any, shifts, dims=None):
     shift_list = _as_tuple(shifts)
     if dims is None:
         if len(shift_list) != 1:
-            raise ValueError(f"roll: shifts and dims must align: got {len(shift_list)} shifts and no dims "
-                             "(without dims, give a single shift)")
+            raise ArgumentError(f"roll: shifts and dims must align: got {len(shift_list)} shifts and no dims "
+                                "(without dims, give a single shift)")
         flat = reshape(x, (-1,))
         return reshape(apply(Roll, (flat,), {"shifts": shift_list, "axes": (0,)}), x.shape)
     dim_list = _as_tuple(dims)
     if len(shift_list) != len(dim_list):
-        raise ValueError(f"roll: shifts and dims must align: got {len(shift_list)} shifts and "
-                         f"{len(dim_list)} dims")
+        raise ArgumentError(f"roll: shifts and dims must align: got {len(shift_list)} shifts and "
+                            f"{len(dim_list)} dims")
     if x.ndim == 0:
-        raise ValueError(f"roll: dims {dims} given for a 0-d tensor, which has no dimensions")
+        raise ArgumentError(f"roll: dims {dims} given for a 0-d tensor, which has no dimensions")
     axes = tuple(_axis("roll", d, x.ndim) for d in dim_list)
     return apply(Roll, (x,), {"shifts": shift_list, "axes": axes})
 
@@ -77,12 +78,12 @@ def rot90(input: Any, k: int = 1, dims=(0, 1)):
     x = to_tensor(input)
     dims = tuple(dims)
     if len(dims) != 2:
-        raise ValueError(f"rot90: expected exactly 2 rotation dims, got {dims}")
+        raise ArgumentError(f"rot90: expected exactly 2 rotation dims, got {dims}")
     if x.ndim < 2:
-        raise ValueError(f"rot90: expected a tensor with at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"rot90: expected a tensor with at least 2 dimensions, got shape {tuple(x.shape)}")
     d0, d1 = _axis("rot90", dims[0], x.ndim), _axis("rot90", dims[1], x.ndim)
     if d0 == d1:
-        raise ValueError(f"rot90: expected rotation dims to be different, got {dims}")
+        raise ArgumentError(f"rot90: expected rotation dims to be different, got {dims}")
     k = int(k) % 4
     if k == 1:
         return swapaxes(flip(x, d1), d0, d1)

@@ -24,6 +24,7 @@ from .checks import to_tensor
 from .dim_helpers import at_least_1d, one_dim
 from .movement import gather, narrow, reshape, squeeze
 from .reduce import dim_argument, keepdim_argument
+from ..errors import ArgumentError
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "searchsorted"]
 
@@ -253,8 +254,8 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
     k = int(k)
     size = x.shape[axis]
     if not 0 <= k <= size:
-        raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {size} "
-                         f"(input shape {tuple(to_tensor(input).shape)}); expected 0 <= k <= {size}")
+        raise ArgumentError(f"topk: k={k} is out of range for dimension {dim} of size {size} "
+                            f"(input shape {tuple(to_tensor(input).shape)}); expected 0 <= k <= {size}")
     order = apply(ArgSort, (x,), {"axis": axis, "descending": bool(largest)})
     indices = narrow(order, axis, 0, k)
     values = gather(x, axis, indices)
@@ -279,8 +280,8 @@ def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False, *, axis: 
     size = x.shape[axis]
     k = int(k)
     if not 1 <= k <= size:
-        raise ValueError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size} "
-                         f"(input shape {tuple(to_tensor(input).shape)}); expected 1 <= k <= {size}")
+        raise ArgumentError(f"kthvalue: k={k} is out of range for dimension {dim} of size {size} "
+                            f"(input shape {tuple(to_tensor(input).shape)}); expected 1 <= k <= {size}")
     order = apply(ArgSort, (x,), {"axis": axis, "descending": False})
     return return_types.kthvalue(*_picked(x, axis, narrow(order, axis, k - 1, 1), keepdim, was_0d))
 
@@ -289,8 +290,8 @@ def _median_along(op, x, dim, keepdim, skip_nan):
     x, was_0d = at_least_1d(x)
     axis = one_dim(op, dim, None, x.ndim)
     if x.shape[axis] == 0:
-        raise ValueError(f"{op}: expected reduction dim {dim} to have non-zero size "
-                         f"(input shape {tuple(x.shape)})")
+        raise ArgumentError(f"{op}: expected reduction dim {dim} to have non-zero size "
+                            f"(input shape {tuple(x.shape)})")
     indices = apply(MedianIndex, (x,), {"axis": axis, "skip_nan": skip_nan})
     return _picked(x, axis, indices, keepdim, was_0d)
 
@@ -327,7 +328,7 @@ def median(input: Any, dim: int | None = None, keepdim: bool = False, *, axis: i
     keepdim = keepdim_argument(keepdim, keepdims)
     if dim is None:
         if x.numel() == 0 and x.dtype.kind not in "fc":
-            raise ValueError(f"median: an empty {x.dtype} tensor has no median (its NaN needs a float dtype)")
+            raise ArgumentError(f"median: an empty {x.dtype} tensor has no median (its NaN needs a float dtype)")
         return apply(MedianAll, (x,), {"skip_nan": False})
     return return_types.median(*_median_along("median", x, dim, keepdim, skip_nan=False))
 
@@ -347,7 +348,7 @@ def nanmedian(input: Any, dim: int | None = None, keepdim: bool = False, *, axis
     keepdim = keepdim_argument(keepdim, keepdims)
     if dim is None:
         if x.numel() == 0 and x.dtype.kind not in "fc":
-            raise ValueError(f"nanmedian: an empty {x.dtype} tensor has no median (its NaN needs a float dtype)")
+            raise ArgumentError(f"nanmedian: an empty {x.dtype} tensor has no median (its NaN needs a float dtype)")
         return apply(MedianAll, (x,), {"skip_nan": True})
     # PyTorch's type is return_types.nanmedian (same fields); median's until that type exists.
     return return_types.nanmedian(*_median_along("nanmedian", x, dim, keepdim, skip_nan=True))
@@ -371,8 +372,8 @@ def mode(input: Any, dim: int = -1, keepdim: bool = False, *, axis: int | None =
     axis = one_dim("mode", dim, axis, x.ndim)
     keepdim = keepdim_argument(keepdim, keepdims)
     if x.shape[axis] == 0:
-        raise ValueError(f"mode: expected reduction dim {dim} to have non-zero size "
-                         f"(input shape {tuple(x.shape)})")
+        raise ArgumentError(f"mode: expected reduction dim {dim} to have non-zero size "
+                            f"(input shape {tuple(x.shape)})")
     indices = apply(ModeIndex, (x,), {"axis": axis, "keepdims": True})
     return return_types.mode(*_picked(x, axis, indices, keepdim, was_0d))
 
@@ -395,15 +396,15 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
     scalar = not hasattr(input, "shape")
     values = to_tensor(input)
     if side is not None and side not in ("left", "right"):
-        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     if side == "left" and right:
-        raise ValueError("searchsorted: side='left' contradicts right=True")
+        raise ArgumentError("searchsorted: side='left' contradicts right=True")
     side = side or ("right" if right else "left")
     if seq.ndim == 0:
-        raise ValueError("searchsorted: sorted_sequence must have at least one dimension, got a 0-d tensor")
+        raise ArgumentError("searchsorted: sorted_sequence must have at least one dimension, got a 0-d tensor")
     if seq.ndim > 1 and (scalar or seq.shape[:-1] != values.shape[:-1]):
-        raise ValueError(f"searchsorted: the leading dimensions of sorted_sequence {tuple(seq.shape)} "
-                         f"must equal those of input {tuple(values.shape)}")
+        raise ArgumentError(f"searchsorted: the leading dimensions of sorted_sequence {tuple(seq.shape)} "
+                            f"must equal those of input {tuple(values.shape)}")
     if values.dtype != seq.dtype and values.dtype.kind in "fc" and seq.dtype.kind not in "fc":
         seq = seq.astype(values.dtype)
     return apply(SearchSorted, (seq, values), {"side": side, "dtype": "int32" if out_int32 else "int64"})

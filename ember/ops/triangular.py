@@ -15,6 +15,7 @@ from ..autograd.function import LinearFunction, apply
 from ..backend import array_module
 from .checks import to_tensor
 from .movement import _axis
+from ..errors import ArgumentError
 
 __all__ = ["tril", "triu", "diagonal", "diag_embed", "diag", "trace", "tril_indices", "triu_indices"]
 
@@ -44,7 +45,7 @@ class Triangle(LinearFunction):
 def _triangle(op: str, input, diagonal: int, lower: bool):
     x = to_tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"{op}: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"{op}: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
     return apply(Triangle, (x,), {"diagonal": int(diagonal), "lower": lower})
 
 
@@ -120,7 +121,7 @@ class DiagonalScatter(LinearFunction):
 def _two_dims(op: str, dim1: int, dim2: int, ndim: int):
     d1, d2 = _axis(op, dim1, ndim), _axis(op, dim2, ndim)
     if d1 == d2:
-        raise ValueError(f"{op}: diagonal dimensions cannot be identical, got dim1={dim1} and dim2={dim2}")
+        raise ArgumentError(f"{op}: diagonal dimensions cannot be identical, got dim1={dim1} and dim2={dim2}")
     return d1, d2
 
 
@@ -138,7 +139,7 @@ def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """
     x = to_tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"diagonal: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"diagonal: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
     d1, d2 = _two_dims("diagonal", dim1, dim2, x.ndim)
     return apply(Diagonal, (x,), {"offset": int(offset), "dim1": d1, "dim2": d2})
 
@@ -157,7 +158,7 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1):
     """
     x = to_tensor(input)
     if x.ndim < 1:
-        raise ValueError("diag_embed: input must have at least 1 dimension, got a 0-d tensor")
+        raise ArgumentError("diag_embed: input must have at least 1 dimension, got a 0-d tensor")
     d1, d2 = _two_dims("diag_embed", dim1, dim2, x.ndim + 1)
     size = x.shape[-1] + abs(int(offset))
     rest = iter(x.shape[:-1])
@@ -181,7 +182,7 @@ def diag(input: Any, diagonal: int = 0):
         return diag_embed(x, diagonal, 0, 1)
     if x.ndim == 2:
         return apply(Diagonal, (x,), {"offset": int(diagonal), "dim1": 0, "dim2": 1})
-    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got {x.ndim}-D (shape {tuple(x.shape)})")
+    raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got {x.ndim}-D (shape {tuple(x.shape)})")
 
 
 def trace(input: Any):
@@ -197,7 +198,7 @@ def trace(input: Any):
 
     x = to_tensor(input)
     if x.ndim != 2:
-        raise ValueError(f"trace: expected a matrix, got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
+        raise ArgumentError(f"trace: expected a matrix, got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
     if x.dtype.kind in "biu":
         x = x.astype("int64")
     return reduce_sum(apply(Diagonal, (x,), {"offset": 0, "dim1": 0, "dim2": 1}))
@@ -210,7 +211,7 @@ def _triangle_indices(op: str, row: int, col: int, offset: int, lower: bool, dty
 
     for name, value in (("row", row), ("col", col)):
         if int(value) < 0:
-            raise ValueError(f"{op}: {name} must be non-negative, got {value}")
+            raise ArgumentError(f"{op}: {name} must be non-negative, got {value}")
     xp = backend.module_for_device(device)
     mask = triangle_mask(xp, int(row), int(col), int(offset), lower)
     return _finish(xp.stack(xp.nonzero(mask)).astype(dtype), False)

@@ -13,43 +13,6 @@ Example:
     >>> opt.step(); sched.step(); sched.get_last_lr()
     [0.5]
 """
-from .schedule.cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
-from .schedule.cyclic import CyclicLR
-from .schedule.decay import (
-           ConstantLR,
-           ExponentialLR,
-           InverseTimeDecay,
-           LambdaLR,
-           LinearLR,
-           MultiplicativeLR,
-           MultiStepLR,
-           PolynomialLR,
-           StepLR,
-           TimeDecay,
-)
-from .schedule.one_cycle import OneCycleLR
-from .schedule.plateau import ReduceLROnPlateau
-from .schedule.scheduler import LRScheduler, _LRScheduler
-from .schedule.sequential import ChainedScheduler, SequentialLR
-
-__all__ = [
-           "ChainedScheduler",
-           "ConstantLR",
-           "CosineAnnealingLR",
-           "CosineAnnealingWarmRestarts",
-           "CyclicLR",
-           "ExponentialLR",
-           "InverseTimeDecay",
-           "LRScheduler",
-           "LambdaLR",
-           "LinearLR",
-           "MultiStepLR",
-           "MultiplicativeLR",
-           "OneCycleLR",
-           "PolynomialLR",
-           "ReduceLROnPlateau",
-           "SequentialLR",
-           "StepLR",
-           "TimeDecay",
-           "_LRScheduler",
-]
+# One list of names, the package's: each class is defined once, in its family's file.
+from .schedule import *  # noqa: F401,F403
+from .schedule import __all__  # noqa: F401

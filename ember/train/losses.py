@@ -22,7 +22,7 @@ import inspect
 
 from .. import functional as F
 from ..functional._checks import check_reduction
-from ..ops.elementwise import clip, log
+from ..ops.elementwise import clamp, log
 from ..tensor import Tensor, as_tensor
 
 __all__ = ["CategoricalCrossentropy", "BinaryCrossentropy", "categorical_crossentropy",
@@ -92,28 +92,28 @@ class CategoricalCrossentropy:
     def __call__(self, input: Tensor, target: Tensor) -> Tensor:
         input, target = as_tensor(input), as_tensor(target)
         if self.axis != 1 and input.ndim > 1:
-            input = input.swapaxes(self.axis, 1)
+            input = input.transpose(self.axis, 1)
             if target.shape != input.shape and target.dtype.kind == "f":
-                target = target.swapaxes(self.axis, 1)
+                target = target.transpose(self.axis, 1)
         if self.from_logits:
             return F.cross_entropy(input, target, reduction=self.reduction, label_smoothing=self.label_smoothing)
         _check_probabilities(self.name, input, 1 if input.ndim > 1 else 0)
-        logp = log(clip(input, _EPSILON, 1 - _EPSILON))
+        logp = log(clamp(input, _EPSILON, 1 - _EPSILON))
         classes = input.shape[1] if input.ndim > 1 else input.shape[0]
         if target.dtype.kind in "iu":
             loss = F.nll_loss(logp, target, reduction=self.reduction)
             if self.label_smoothing:
-                uniform = -logp.mean(axis=1 if input.ndim > 1 else 0)
+                uniform = -logp.mean(dim=1 if input.ndim > 1 else 0)
                 loss = loss * (1 - self.label_smoothing) + _reduce(uniform, self.reduction) * self.label_smoothing
             return loss
         if target.shape != input.shape:
             raise ValueError(f"{self.name}: expected one-hot targets of shape {input.shape} or class indices "
                              f"(integers) of shape {input.shape[:1] + input.shape[2:]}, got {target.dtype} of "
                              f"shape {target.shape}")
-        target = target.astype(input.dtype)
+        target = target.to(input.dtype)
         if self.label_smoothing:
             target = target * (1 - self.label_smoothing) + self.label_smoothing / classes
-        return _reduce(-(logp * target).sum(axis=1 if input.ndim > 1 else 0), self.reduction)
+        return _reduce(-(logp * target).sum(dim=1 if input.ndim > 1 else 0), self.reduction)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(from_logits={self.from_logits}, label_smoothing={self.label_smoothing}, "
@@ -145,11 +145,11 @@ class BinaryCrossentropy:
         input, target = as_tensor(input), as_tensor(target)
         if target.shape != input.shape and target.numel() == input.numel():
             target = target.reshape(input.shape)
-        target = target.astype(input.dtype)
+        target = target.to(input.dtype)
         if self.from_logits:
             return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
         _check_probabilities(self.name, input, None)
-        p = clip(input, _EPSILON, 1 - _EPSILON)
+        p = clamp(input, _EPSILON, 1 - _EPSILON)
         return _reduce(-(target * log(p) + (1 - target) * log(1 - p)), self.reduction)
 
     def __repr__(self) -> str:

@@ -239,7 +239,7 @@ class Model:
             items = self._per_item_loss(out, target)
             w = Tensor(weights.astype(items.dtype, copy=False))
             while items.ndim > w.ndim:
-                items = items.mean(axis=-1)  # per-sample losses of multi-output items, as Keras
+                items = items.mean(dim=-1)  # per-sample losses of multi-output items, as Keras
             if items.shape != w.shape:
                 w = w.reshape(items.shape)
             loss = (items * w).sum() / max(items.numel(), 1)

@@ -125,12 +125,21 @@ def test_jacobian_rejects_bad_mode():
 
 
 def test_pytorch_style_grad_with_unused_input():
+    import torch
+
     x = ember.tensor(1.0, requires_grad=True)
     unused = ember.tensor(2.0, requires_grad=True)
-    gx, gu = ember.autograd.grad(x * 5, [x, unused])
-    assert gx.item() == 5.0 and gu.item() == 0.0
-    with pytest.raises(RuntimeError, match="not used"):
-        ember.autograd.grad(x * 5, [x, unused], allow_unused=False)
+    (gx,) = ember.autograd.grad(x * 5, x)  # always a tuple, as torch.autograd.grad
+    assert gx.item() == 5.0
+    gx, gu = ember.autograd.grad(x * 5, [x, unused], allow_unused=True)
+    assert gx.item() == 5.0 and gu is None
+    gx, gu = ember.autograd.grad(x * 5, [x, unused], materialize_grads=True)
+    assert gu.item() == 0.0
+    with pytest.raises(RuntimeError, match="not have been used"):
+        ember.autograd.grad(x * 5, [x, unused])
+    tx, tu = torch.tensor(1.0, requires_grad=True), torch.tensor(2.0, requires_grad=True)
+    assert len(torch.autograd.grad(tx * 5, tx)) == 1
+    assert torch.autograd.grad(tx * 5, [tx, tu], allow_unused=True)[1] is None
 
 
 def test_two_layer_network_fits_xor_with_manual_sgd():

@@ -26,7 +26,7 @@ def _forward(params, x):
 
 
 def _xent(logits, labels):
-    log_probs = logits - logits.logsumexp(axis=1, keepdims=True)
+    log_probs = logits - logits.logsumexp(dim=1, keepdim=True)
     return -log_probs[ember.arange(labels.shape[0]), labels].mean()
 
 
@@ -90,11 +90,11 @@ def test_inference_function_and_retrace_on_new_shape():
     @ember.compile
     def predict(x):
         with ember.no_grad():
-            return _forward(params, x).argmax(axis=1)
+            return _forward(params, x).argmax(dim=1)
 
     for batch in (5, 9, 5):
         x = ember.randn(batch, 4)
-        np.testing.assert_array_equal(predict(x).numpy(), _forward(params, x).argmax(axis=1).numpy())
+        np.testing.assert_array_equal(predict(x).numpy(), _forward(params, x).argmax(dim=1).numpy())
     assert len(predict.plans) == 2
 
 
@@ -162,7 +162,7 @@ def test_replaced_parameter_array_triggers_retrace():
         return (x * w).sum()
 
     assert f(ember.ones(2)).item() == 2.0
-    w.data = np.full(2, 5.0, dtype=np.float32)
+    w.data = ember.full((2,), 5.0)  # PyTorch's way to swap a parameter's values
     assert f(ember.ones(2)).item() == 10.0
 
 
@@ -181,3 +181,62 @@ def test_leftover_gradient_is_refused():
 def test_compile_rejects_non_callables():
     with pytest.raises(TypeError, match="expected a function"):
         ember.compile(3)
+
+
+def test_any_and_all_are_replayed_not_frozen():
+    # Issue 18: Tensor.any/all used to compute on the array outside any primitive, so the
+    # compiled function kept answering what the first (traced) call had found.
+    f = ember.compile(lambda x: (x > 0).any())
+    assert f(ember.tensor([-1.0, -2.0])).item() is False
+    assert f(ember.tensor([1.0, -2.0])).item() is True
+    g = ember.compile(lambda x: ((x > 0).all(dim=1), ember.any(x < -1, dim=0, keepdim=True)))
+    x = ember.tensor([[1.0, 2.0], [3.0, -4.0]])
+    g(x)
+    fresh = ember.tensor([[-1.0, 2.0], [3.0, 4.0]])
+    for got, want in zip(g(fresh), ((fresh > 0).all(dim=1), ember.any(fresh < -1, dim=0, keepdim=True))):
+        assert got.tolist() == want.tolist()
+    assert g(fresh)[0].tolist() == [False, True]
+
+
+def test_lookups_into_constant_tables_follow_their_indices():
+    # The table is a constant, but the indices are the argument: the lookup must not be folded.
+    import ember.nn.functional as F
+
+    f = ember.compile(lambda ids: F.embedding(ids, ember.eye(4)))
+    assert f(ember.tensor([0, 1])).argmax(dim=1).tolist() == [0, 1]
+    assert f(ember.tensor([3, 2])).argmax(dim=1).tolist() == [3, 2]
+    g = ember.compile(lambda ids: ember.arange(5.0).index_select(0, ids))
+    g(ember.tensor([0, 0, 1]))
+    assert g(ember.tensor([4, 2, 3])).tolist() == [4.0, 2.0, 3.0]
+
+
+def test_sorting_and_rounding_are_replayed():
+    def f(x):
+        return x.sort(dim=0).values, x.topk(1).indices, x.round(), x.sign(), x.amax(dim=0)
+
+    compiled = ember.compile(f)
+    compiled(ember.tensor([3.0, -1.0, 2.0]))
+    fresh = ember.tensor([-5.0, 4.5, 0.5])
+    assert [t.tolist() for t in compiled(fresh)] == [t.tolist() for t in f(fresh)]
+    assert compiled(fresh)[1].tolist() == [1]
+
+
+def test_value_dependent_helpers_replay_under_compile():
+    """isclose, sequence masks, multi-margin one-hot masks and scatter indices are traced, not frozen."""
+    import ember.nn.functional as F
+
+    close = ember.compile(lambda a, b: ember.isclose(a, b).long().sum())
+    assert close(ember.ones(3), ember.ones(3)).item() == 3
+    assert close(ember.ones(3), ember.zeros(3)).item() == 0
+    masks = ember.compile(lambda lengths: F.sequence_mask(lengths, 4).long().sum())
+    assert masks(ember.tensor([1, 2])).item() == 3 and masks(ember.tensor([3, 4])).item() == 7
+    scores = ember.tensor([[0.2, 0.5, 0.1], [0.9, 0.3, 0.4]])
+    margin = ember.compile(lambda s, y: F.multi_margin_loss(s, y, reduction="none"))
+    for labels in ([0, 1], [2, 0]):
+        y = ember.tensor(labels)
+        np.testing.assert_allclose(margin(scores, y).numpy(), F.multi_margin_loss(scores, y, reduction="none").numpy())
+    scatter = ember.compile(lambda x, i: ember.zeros(4).scatter(0, i * 1, x))
+    for index in ([0, 1, 2], [3, 1, 0]):
+        i = ember.tensor(index)
+        np.testing.assert_array_equal(scatter(ember.arange(1.0, 4.0), i).numpy(),
+                                      ember.zeros(4).scatter(0, i, ember.arange(1.0, 4.0)).numpy())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-import ember.functional as F
+import ember.nn.functional as F
 import ember.nn as nn
 from ember.optim import SGD, Adam, RMSprop, clip_grad_norm_
 

@@ -18,7 +18,7 @@ def _simulate(initial: dict, ranks: int, alpha: float):
         model = build("mlp", seed=0)
         model.load_state_dict(initial)
         models.append(model)
-    center = {n: p.data.copy() for n, p in models[0].named_parameters()}
+    center = {n: p.detach().clone() for n, p in models[0].named_parameters()}
     x, y = data(STEPS * ranks * BATCH)
     for t in range(1, STEPS + 1):
         for r, model in enumerate(models):
@@ -45,8 +45,8 @@ def test_two_ranks_follow_the_elastic_equations(tmp_path):
     models, center = _simulate(saved[0][0], 2, alpha=0.9 / 2)
     for (_, final, extra), model in zip(saved, models):
         for n, p in model.named_parameters():
-            np.testing.assert_allclose(final[n], p.data, rtol=1e-5, atol=1e-6, err_msg=n)
-        flat_center = np.concatenate([np.asarray(center[n]).ravel() for n, _ in model.named_parameters()])
+            np.testing.assert_allclose(final[n], p.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=n)
+        flat_center = np.concatenate([center[n].numpy().ravel() for n, _ in model.named_parameters()])
         np.testing.assert_allclose(extra["center_0"], flat_center, rtol=1e-5, atol=1e-6)
     assert not np.allclose(saved[0][1]["0.weight"], saved[1][1]["0.weight"])  # workers explore apart
 
@@ -57,11 +57,11 @@ def test_single_process_elastic_step():
     w.data += 4.0  # the worker moved away from the center [1, -1]
     (w * 0).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.data, [4.0, 2.0])          # pulled back by 0.25 * 4
+    np.testing.assert_allclose(w.detach().numpy(), [4.0, 2.0])          # pulled back by 0.25 * 4
     np.testing.assert_allclose(opt.center[0], [2.0, 0.0])  # the center moved by as much
     with opt.center_weights():
-        np.testing.assert_allclose(w.data, [2.0, 0.0])
-    np.testing.assert_allclose(w.data, [4.0, 2.0])
+        np.testing.assert_allclose(w.detach().numpy(), [2.0, 0.0])
+    np.testing.assert_allclose(w.detach().numpy(), [4.0, 2.0])
 
 
 def test_state_dict_round_trip():

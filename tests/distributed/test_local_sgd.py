@@ -37,7 +37,7 @@ def test_single_process_is_the_inner_optimizer():
             model(x).sum().backward()
             opt.step()
     for p, q in zip(a.parameters(), b.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
     assert wrapped.steps == 3
 
 

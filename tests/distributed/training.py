@@ -62,7 +62,7 @@ def train(model, batches, opt, penalty: float = 0.0, after_backward=None):
 
 
 def arrays(module) -> dict:
-    return {k: v.data.copy() for k, v in module.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in module.state_dict().items()}
 
 
 def load_rank(prefix, rank: int):

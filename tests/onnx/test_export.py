@@ -25,7 +25,7 @@ def _check(model, *inputs, fresh=None, path=None, rtol=1e-4, atol=1e-5, **kwargs
     path = path or pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
     proto = export(model, inputs if len(inputs) > 1 else inputs[0], path, **kwargs)
     assert onnx.load(str(path)) == proto
-    fresh = fresh or tuple(ember.randn(*x.shape).astype(x.dtype) if x.dtype.kind == "f" else x for x in inputs)
+    fresh = fresh or tuple(ember.randn(*x.shape).to(x.dtype) if x.dtype.kind == "f" else x for x in inputs)
     model.eval()
     expected = model(*fresh)
     expected = expected if isinstance(expected, tuple) else (expected,)
@@ -79,7 +79,7 @@ def test_float64_model():
 
 def test_several_inputs_and_outputs_with_names():
     def fn(a, b):
-        return (a * b).sum(axis=1), ember.maximum(a, b) - 1.0
+        return (a * b).sum(dim=1), ember.maximum(a, b) - 1.0
 
     proto = _check(Lambda(fn), ember.randn(3, 4), ember.randn(3, 4), input_names=["a", "b"],
                    output_names=["dot", "peak"])
@@ -89,24 +89,24 @@ def test_several_inputs_and_outputs_with_names():
 
 # ------------------------------------------------------------------ elementwise / movement coverage
 def _kitchen_sink(x):
-    y = ember.clip(x, -1.5, 2.0) + ember.where(x > 0, x, x * 0.1)
+    y = ember.clamp(x, -1.5, 2.0) + ember.where(x > 0, x, x * 0.1)
     y = y * ember.sqrt(ember.abs(x) + 1.0) - ember.exp(-x * x) + ember.log1p(ember.abs(x))
     y = y + ember.sin(x) * ember.cos(x) + x ** 3 + ember.minimum(x, 0.5) / 2.0
-    y = ember.concat([y, ember.flip(y, 1)], axis=1)
+    y = ember.cat([y, ember.flip(y, (1,))], dim=1)
     y = ember.pad(y, ((0, 0), (1, 2)), value=0.25)
     parts = [y[:, 1:5], y[::-1, -4:], y[:, None, 2].squeeze(1).unsqueeze(1).expand(3, 4), y[1:, ::-2][:1, :4]
              .broadcast_to((3, 4))]
-    z = ember.stack(parts, axis=0)  # (4, 3, 4)
+    z = ember.stack(parts, dim=0)  # (4, 3, 4)
     z = z.permute(1, 0, 2).reshape(3, 16)
-    stats = ember.concat([z.sum(axis=1, keepdims=True), z.mean(axis=1, keepdims=True), z.amax(axis=1, keepdims=True),
-                          z.amin(axis=1, keepdims=True), z.var(axis=1, keepdims=True),
-                          ember.logsumexp(z, axis=1, keepdims=True),
-                          ember.prod(z[:, :3], axis=1, keepdims=True)], axis=1)
+    stats = ember.cat([z.sum(dim=1, keepdim=True), z.mean(dim=1, keepdim=True), z.amax(dim=1, keepdim=True),
+                       z.amin(dim=1, keepdim=True), z.var(dim=1, keepdim=True),
+                       ember.logsumexp(z, dim=1, keepdim=True),
+                       ember.prod(z[:, :3], dim=1, keepdim=True)], dim=1)
     w = ember.einsum("ij,kj->ik", z, z) + ember.cumsum(z, 1)[:, :3].sum()
     picked = ember.gather(z, 1, ember.tensor([[0, 3], [1, 1], [15, 2]]))
     rep = ember.repeat_interleave(picked, 2, 1) + ember.tile(picked, (1, 2))
-    flags = ((z > 0.1) & (z < 1.0)).astype(z.dtype) + z.isnan().astype(z.dtype)
-    return ember.concat([stats, w, rep, flags[:, :4], (z.argmax(axis=1, keepdims=True)).astype(z.dtype)], axis=1)
+    flags = ((z > 0.1) & (z < 1.0)).to(z.dtype) + z.isnan().to(z.dtype)
+    return ember.cat([stats, w, rep, flags[:, :4], z.argmax(dim=1, keepdim=True).to(z.dtype)], dim=1)
 
 
 def test_elementwise_reduction_and_movement_ops():
@@ -289,7 +289,7 @@ def test_tracing_leaves_primitives_as_they_were(tmp_path):
 @pytest.mark.parametrize("opset", [13, 17, 18])
 def test_opsets(opset):
     net = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.ReLU())
-    proto = _check(Lambda(lambda x: net(x).amax(1) + net(x).sum(axis=0)[:1]), ember.randn(3, 4), opset=opset)
+    proto = _check(Lambda(lambda x: net(x).amax(1) + net(x).sum(dim=0)[:1]), ember.randn(3, 4), opset=opset)
     assert proto.opset_import[0].version == opset
 
 

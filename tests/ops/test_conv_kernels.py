@@ -1,4 +1,6 @@
-"""The array kernels: both im2col layouts, both input-gradient algorithms, padding, memory layout."""
+"""The convolution orchestration: both im2col layouts, both input-gradient algorithms, padding, memory layout.
+
+The pooling kernels are tested in tests/kernels/test_pool.py."""
 import numpy as np
 import pytest
 
@@ -149,22 +151,3 @@ def test_conv_result_is_a_channels_last_view():
     y = K.conv_forward(x, w, geometry(x.shape, w.shape))
     assert y.shape == (2, 4, 4, 4) and np.moveaxis(y, 1, -1).flags.c_contiguous
     np.testing.assert_allclose(y, 27.0)
-
-
-def test_max_pool_and_indices_on_a_known_plane():
-    x = np.array([[[[1.0, 5.0, 2.0, 2.0], [3.0, 4.0, 8.0, 0.0]]]])
-    geom = K.ConvGeometry((2, 4), (2, 2), (2, 2), (1, 1), ((0, 0), (0, 0)), 1, (1, 2))
-    values, arg = K.max_pool(x, geom)
-    np.testing.assert_array_equal(values, [[[[5.0, 8.0]]]])
-    np.testing.assert_array_equal(arg, [[[[1, 2]]]])
-    np.testing.assert_array_equal(K.max_pool_indices(arg, geom), [[[[1, 6]]]])
-    back = K.max_pool_scatter(np.array([[[[10.0, 20.0]]]]), arg, geom)
-    np.testing.assert_array_equal(back, [[[[0, 10, 0, 0], [0, 0, 20, 0]]]])
-    np.testing.assert_array_equal(K.max_pool_gather(x * 2, arg, geom), values * 2)
-
-
-def test_window_sum_and_spread_are_adjoint():
-    rng = np.random.default_rng(3)
-    geom = K.ConvGeometry((5, 6), (3, 2), (2, 1), (1, 1), ((1, 1), (0, 1)), 1, (3, 6))
-    x, g = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((2, 3, 3, 6))
-    assert np.isclose((K.window_sum(x, geom) * g).sum(), (K.window_spread(g, geom) * x).sum())

@@ -22,6 +22,7 @@ import math
 from ...backend import array_module
 from ...creation import empty
 from ...functional.attention import additive_attention, scaled_dot_product_attention
+from ...ops import elementwise as E
 from ...ops import nn as N
 from ...ops.checks import float_operand
 from ...ops.movement import broadcast_to, concat, pad, reshape, split, squeeze, swapaxes, unsqueeze
@@ -36,9 +37,9 @@ __all__ = ["MultiheadAttention", "AdditiveAttention"]
 def _additive(mask: Tensor, dtype) -> Tensor:
     """PyTorch's module masks as additive floats: boolean true -> -inf, floats as they are."""
     if mask.dtype.kind == "b":
-        xp = array_module(mask._data)
-        return Tensor._make(xp.where(mask._data, -math.inf, 0.0).astype(dtype), False, None, 0)
-    return mask if mask.dtype == dtype else mask.astype(dtype)
+        # Ember ops, not arrays, so that ember.compile replays a mask that changes between calls.
+        return E.where(mask, -math.inf, 0.0).to(dtype)
+    return mask if mask.dtype == dtype else mask.to(dtype)
 
 
 class MultiheadAttention(Module):

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 
-from ...backend import array_module, numpy_module
 from ...creation import empty
 from ...functional._checks import check_dtype
 from ...ops import movement as M
@@ -31,33 +30,19 @@ __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _source_index(n: int, before: int, after: int, mode: str):
-    """For ``mode`` padding of a length-``n`` axis, which input position each output copies."""
-    np = numpy_module()
-    i = np.arange(-before, n + after)
-    if mode == "circular":
-        return i % n
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    period = 2 * (n - 1)  # reflect without repeating the edge, as numpy's 'reflect'
-    i = np.abs(i) % period if period else np.zeros_like(i)
-    return np.where(i >= n, period - i, i)
-
-
 def pad_by_mode(x: Tensor, pads, mode: str, op: str) -> Tensor:
-    """Non-zero padding (``'reflect'``, ``'replicate'``, ``'circular'``) of the spatial axes."""
-    xp = array_module(x._data)
-    for i, (before, after) in enumerate(pads):
-        n = x.shape[2 + i]
-        if mode == "reflect" and (before >= n or after >= n):
-            raise ValueError(f"{op}: reflect padding {pads[i]} must be smaller than the input size {n} "
-                             f"(input shape {tuple(x.shape)})")
-        if mode == "circular" and (before > n or after > n):
-            raise ValueError(f"{op}: circular padding {pads[i]} must not exceed the input size {n} "
-                             f"(input shape {tuple(x.shape)})")
-        if before or after:
-            x = M.index_select(x, 2 + i, xp.asarray(_source_index(n, before, after, mode)))
-    return x
+    """Non-zero padding (``'reflect'``, ``'replicate'``, ``'circular'``) of the spatial axes.
+
+    ``pads`` holds ``(before, after)`` per spatial axis, first axis first; ``F.pad`` does the
+    work (it takes the last axis first, as PyTorch's ``pad`` tuple does).
+    """
+    from ...functional.vision import pad
+
+    flat = tuple(width for before, after in reversed(pads) for width in (before, after))
+    try:
+        return pad(x, flat, mode=mode)
+    except (ValueError, RuntimeError) as error:
+        raise type(error)(f"{op}: {error}") from None
 
 
 class _ConvBase(Module):

@@ -1,9 +1,10 @@
 """A tiny stand-in for torchvision (not installed here), for the PyTorch side of the MNIST program.
 
-Only what pytorch/examples' ``mnist/main.py`` uses: :class:`datasets.MNIST` over the IDX files
-in ``$COMPAT_MNIST_DIR`` (default ``$EMBER_DATA/mnist``), and :mod:`transforms` ``Compose``,
-``ToTensor`` and ``Normalize``. Put ``benchmarks/compat/torchvision_shim`` on ``PYTHONPATH``.
+Only what the MNIST programs of pytorch/examples use: :class:`datasets.MNIST` over the IDX files
+in ``$COMPAT_MNIST_DIR`` (default ``$EMBER_DATA/mnist``), :mod:`transforms` ``Compose``,
+``ToTensor``, ``Normalize`` and ``Lambda``, and :func:`utils.save_image` (through Ember's, so the
+repository must be importable too). Put ``benchmarks/compat/torchvision_shim`` on ``PYTHONPATH``.
 """
-from . import datasets, transforms
+from . import datasets, transforms, utils
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "transforms", "utils"]

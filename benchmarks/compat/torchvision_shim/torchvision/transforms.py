@@ -1,4 +1,4 @@
-"""``torchvision.transforms`` ``Compose``, ``ToTensor`` and ``Normalize`` over uint8 arrays."""
+"""``torchvision.transforms`` ``Compose``, ``ToTensor``, ``Normalize`` and ``Lambda`` over uint8 arrays."""
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -37,3 +37,13 @@ class Normalize:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
+
+
+class Lambda:
+    """Apply a user function."""
+
+    def __init__(self, function: Callable):
+        self.function = function
+
+    def __call__(self, x: Any) -> Any:
+        return self.function(x)

@@ -1,0 +1,8 @@
+"""``torch.nn.modules.module``: the base class, under PyTorch's module path.
+
+The classes are Ember's own (defined under ``ember/nn/layers/``); this module only gives
+them the dotted path PyTorch programs name, e.g. in ``torch.serialization.safe_globals([...])``.
+"""
+from ..module import Module
+
+__all__ = ["Module"]

@@ -1,0 +1,8 @@
+"""``torch.nn.modules.upsampling``: ``Upsample``, under PyTorch's module path.
+
+The classes are Ember's own (defined under ``ember/nn/layers/``); this module only gives
+them the dotted path PyTorch programs name, e.g. in ``torch.serialization.safe_globals([...])``.
+"""
+from ..layers.vision import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d
+
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
