@@ -52,8 +52,9 @@ _parallel_launch = threading.Lock()
 class LazyKernel:
     """A numba kernel compiled on first call (see :func:`numba_kernel`)."""
 
-    def __init__(self, function):
+    def __init__(self, function, error_model: str = "numpy"):
         self.python_function = function
+        self.error_model = error_model
         self._serial = None
         self._parallel = None
         functools.update_wrapper(self, function)
@@ -74,7 +75,8 @@ class LazyKernel:
             function = types.FunctionType(function.__code__, function.__globals__, function.__name__,
                                           function.__defaults__, function.__closure__)
             function.__qualname__ = self.python_function.__qualname__ + "_parallel"
-        return numba.njit(parallel=parallel, cache=_cacheable(function), nogil=True)(function)
+        return numba.njit(parallel=parallel, cache=_cacheable(function), nogil=True,
+                          error_model=self.error_model)(function)
 
     def serial(self):
         """The single-threaded dispatcher (compiled on first call)."""
@@ -105,6 +107,14 @@ def _cacheable(function) -> bool:
     return getattr(module, "__file__", None) == function.__code__.co_filename
 
 
-def numba_kernel(function) -> LazyKernel:
-    """Mark ``function`` (a loop nest over arrays, ``prange`` for parallel loops) as a numba kernel."""
-    return LazyKernel(function)
+def numba_kernel(function=None, *, error_model: str = "numpy"):
+    """Mark ``function`` (a loop nest over arrays, ``prange`` for parallel loops) as a numba kernel.
+
+    Kernels compile with NumPy's error model by default: a float division by zero gives inf/NaN,
+    as the NumPy reference does, unchecked, so the loop can vectorize. numba's own default
+    (``error_model="python"``) checks every divisor to raise ``ZeroDivisionError``, which kept the
+    serial float32 erf loop at 1.77 ms against 0.30 ms, and the optimizer updates 4-5x slower.
+    """
+    if function is None:
+        return lambda f: LazyKernel(f, error_model)
+    return LazyKernel(function, error_model)

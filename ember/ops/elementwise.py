@@ -157,10 +157,11 @@ class PowScalar(Function):
 
     @staticmethod
     def forward(ctx, x, exponent):
-        if exponent == 2:
-            return x * x
+        from ..kernels.elementwise import power
+
+        # 2, 3, 4, -1, -2 and 0.5 by multiplication or sqrt (as PyTorch), not NumPy's general powf.
         with _quiet(divide="ignore", invalid="ignore", over="ignore"):
-            return x ** exponent
+            return power(x, exponent)
 
     @staticmethod
     def vjp(ctx, g):

@@ -13,7 +13,8 @@
   one GEMM written straight into its own array.
 * ``erf`` and ``gelu``: NumPy has no ``erf``; W. J. Cody's rational approximations
   give it to float64 accuracy (~1e-16 relative), which float64 gradchecks need;
-  float32 uses Eigen's single-precision rational on cache-sized slices.
+  float32 uses Eigen's single-precision rational; the array math, NumPy reference and
+  numba loop, is in :mod:`ember.kernels.elementwise` (softmax's in :mod:`ember.kernels.softmax`).
 * ``normalize``: ``(x - mean) / sqrt(var + eps) * weight + bias``, the core of
   batch, layer and group norm, whose composed backward would make ten passes.
 * ``embedding``: row lookup whose backward sums repeated rows by sorting and
@@ -26,10 +27,11 @@ whenever the rule itself is being differentiated (:func:`_recording_rule`).
 """
 from __future__ import annotations
 
-import math
 
 from ..autograd.function import Function, apply, array_rule, rule_is_differentiated
 from ..backend import array_module, numpy_module
+from ..kernels import elementwise as elementwise_kernels
+from ..kernels import softmax as softmax_kernels
 from .checks import float_operand
 from .elementwise import exp
 from .linalg import matmul
@@ -51,37 +53,20 @@ def _const(array):
 
 
 # ------------------------------------------------------------------ softmax family
-def _shifted(x, axis):
-    """``x - max(x)`` along ``axis``, with all ``-inf`` rows shifted by 0 (not NaN)."""
-    xp = array_module(x)
-    peak = x.max(axis=axis, keepdims=True)
-    finite = xp.isfinite(peak)
-    if not finite.all():
-        peak = xp.where(finite, peak, 0)
-    return x - peak
-
-
+# The array math (NumPy reference and numba rows) lives in ember/kernels/softmax.py.
 class LogSoftmax(Function):
     name = "log_softmax"
     save_output = True
 
     @staticmethod
     def forward(ctx, x, axis):
-        xp = array_module(x)
-        shifted = _shifted(x, axis)
-        with _quiet(divide="ignore", invalid="ignore"):
-            total = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-            out = shifted - total
-        if not xp.isfinite(total).all():
-            # An all -inf row gives -inf - (-inf) = NaN; its log-probabilities are -inf.
-            out = xp.where(xp.isneginf(total), -xp.inf, out).astype(x.dtype, copy=False)
-        return out
+        return softmax_kernels.log_softmax(x, axis)
 
     @staticmethod
     def vjp(ctx, g):
         axis = ctx.params["axis"]
         if not _recording_rule():
-            return array_rule(_log_softmax_vjp, g, ctx.out, axis=axis)
+            return array_rule(softmax_kernels.log_softmax_backward, g, ctx.out, axis=axis)
         return g - exp(ctx.out) * reduce_sum(g, axis, keepdims=True)
 
     @staticmethod
@@ -90,31 +75,18 @@ class LogSoftmax(Function):
         return t - reduce_sum(exp(ctx.out) * t, axis, keepdims=True)
 
 
-def _log_softmax_vjp(g, out, axis):
-    probabilities = array_module(g).exp(out)
-    probabilities *= g.sum(axis=axis, keepdims=True)
-    return g - probabilities
-
-
 class Softmax(Function):
     save_output = True
 
     @staticmethod
     def forward(ctx, x, axis):
-        xp = array_module(x)
-        e = xp.exp(_shifted(x, axis))
-        total = e.sum(axis=axis, keepdims=True)
-        if not (total > 0).all():
-            # All -inf rows carry no probability mass: zeros instead of 0/0.
-            total = xp.where(total > 0, total, 1)
-        e /= total
-        return e
+        return softmax_kernels.softmax(x, axis)
 
     @staticmethod
     def vjp(ctx, g):
         axis = ctx.params["axis"]
         if not _recording_rule():
-            return array_rule(_softmax_vjp, g, ctx.out, axis=axis)
+            return array_rule(softmax_kernels.softmax_backward, g, ctx.out, axis=axis)
         y = ctx.out
         return y * (g - reduce_sum(g * y, axis, keepdims=True))
 
@@ -122,12 +94,6 @@ class Softmax(Function):
     def jvp(ctx, t):
         y = ctx.out
         return y * (t - reduce_sum(t * y, ctx.params["axis"], keepdims=True))
-
-
-def _softmax_vjp(g, y, axis):
-    out = g * y
-    out -= y * out.sum(axis=axis, keepdims=True)
-    return out
 
 
 def _softmax_axis(op, x, axis):
@@ -325,191 +291,33 @@ def linear(x, weight, bias=None):
 
 
 # ------------------------------------------------------------------ erf and GELU
-# W. J. Cody, "Rational Chebyshev approximations for the error function",
-# Math. Comp. 23 (1969) 631-637, coefficients as in his CALERF routine (SPECFUN).
-_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-          3.20937758913846947e03, 1.85777706184603153e-1)
-_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-          2.84423683343917062e03)
-_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-          3.43936767414372164e03, 1.23033935480374942e03)
-_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
-          6.05183413124413191e-2, 2.33520497626869185e-3)
-_RSQRT_PI = 0.5641895835477562869480794515607725858440
-_TWO_OVER_SQRT_PI = 2.0 * _RSQRT_PI
-
-
-# Eigen's (and XLA's) single-precision erf: x * P(x^2) / Q(x^2) on [-4, 4], where
-# erf(4) rounds to 1 in float32; a few ulp of error, no branches.
-_ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
-            -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02)
-_ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
-            -1.42647390514189e-02)
-
-
-def _horner(xp, z, coefficients):
-    """``c0 z^n + ... + cn`` evaluated in place (one temporary for the whole polynomial)."""
-    out = xp.full_like(z, coefficients[0])
-    for c in coefficients[1:]:
-        out *= z
-        out += c
-    return out
-
-
-def _erf_single(xp, x):
-    clamped = xp.clip(x, -4.0, 4.0)
-    z = clamped * clamped
-    num = _horner(xp, z, _ERF32_P)
-    num *= clamped
-    num /= _horner(xp, z, _ERF32_Q)
-    return num
-
-
-def _exp_neg_square(xp, y):
-    """``exp(-y*y)`` without the rounding error of forming ``y*y`` (Cody's split)."""
-    head = xp.trunc(y * 16.0) / 16.0
-    tail = (y - head) * (y + head)
-    return xp.exp(-head * head) * xp.exp(-tail)
-
-
-def _erf_double(xp, x):
-    """Cody's three rational approximations: ``|x| <= 0.46875``, ``<= 4`` and beyond."""
-    y = xp.abs(x)
-    out = xp.empty_like(x)
-    small = y <= 0.46875
-    ys = y[small]
-    z = ys * ys
-    num, den = _horner(xp, z, (_ERF_A[4],) + _ERF_A[:3]) * z, _horner(xp, z, (1.0,) + _ERF_B[:3]) * z
-    out[small] = ys * (num + _ERF_A[3]) / (den + _ERF_B[3])
-    middle = ~small & (y <= 4.0)
-    ym = y[middle]
-    num = _horner(xp, ym, (_ERF_C[8],) + _ERF_C[:7]) * ym
-    den = _horner(xp, ym, (1.0,) + _ERF_D[:7]) * ym
-    out[middle] = (0.5 - _exp_neg_square(xp, ym) * (num + _ERF_C[7]) / (den + _ERF_D[7])) + 0.5
-    large = ~small & ~middle & ~xp.isnan(y)
-    yl = xp.minimum(y[large], 1e8)  # past ~6 erfc underflows anyway; avoid inf / inf
-    z = 1.0 / (yl * yl)
-    num = _horner(xp, z, (_ERF_P[5],) + _ERF_P[:4]) * z
-    den = _horner(xp, z, (1.0,) + _ERF_Q[:4]) * z
-    ratio = (_RSQRT_PI - z * (num + _ERF_P[4]) / (den + _ERF_Q[4])) / yl
-    out[large] = (0.5 - _exp_neg_square(xp, yl) * ratio) + 0.5
-    out[xp.isnan(y)] = xp.nan
-    return xp.copysign(out, x)
-
-
-# Elementwise chains of a dozen NumPy passes run ~4x faster on slices that stay
-# in the L2 cache than on whole megabyte-sized arrays (measured on erf: 1.3 ms
-# against 5.3 ms for 2**19 float32 values).
-_CHUNK = 65536
-
-
-def chunked(fn, *arrays):
-    """``fn(*arrays)`` for same-shaped arrays, evaluated slice by slice on the CPU.
-
-    ``fn`` maps same-shaped arrays to one array (or a tuple of arrays) elementwise.
-    """
-    first = arrays[0]
-    xp = array_module(first)
-    if first.size <= _CHUNK or xp.__name__ != "numpy":
-        return fn(*arrays)
-    flats = [xp.ascontiguousarray(a).reshape(-1) for a in arrays]
-    outs = None
-    for start in range(0, first.size, _CHUNK):
-        pieces = fn(*(f[start:start + _CHUNK] for f in flats))
-        single = not isinstance(pieces, tuple)
-        pieces = (pieces,) if single else pieces
-        if outs is None:
-            outs = [xp.empty(first.size, dtype=p.dtype) for p in pieces]
-        for out, piece in zip(outs, pieces):
-            out[start:start + _CHUNK] = piece
-    outs = tuple(o.reshape(first.shape) for o in outs)
-    return outs[0] if single else outs
-
-
-def _erf_any(x):
-    xp = array_module(x)
-    if x.dtype.itemsize >= 8:
-        return _erf_double(xp, x)
-    work = x if x.dtype.itemsize == 4 else x.astype("float32")
-    out = _erf_single(xp, work)
-    out[xp.isnan(work)] = xp.nan
-    return out.astype(x.dtype, copy=False)
+# The array math (NumPy reference and numba loops) lives in ember/kernels/elementwise.py; the
+# names below are the ones ember.ops.special reads for its float64 erf and erfc.
+_ERF_A, _ERF_B, _ERF_C, _ERF_D = elementwise_kernels.ERF_A, elementwise_kernels.ERF_B, \
+    elementwise_kernels.ERF_C, elementwise_kernels.ERF_D
+_ERF_P, _ERF_Q, _RSQRT_PI = elementwise_kernels.ERF_P, elementwise_kernels.ERF_Q, elementwise_kernels.RSQRT_PI
+_horner = elementwise_kernels.horner
+_exp_neg_square = elementwise_kernels.exp_neg_square
+_erf_double = elementwise_kernels.erf_double
 
 
 def erf_array(x):
     """The error function of a backend array.
 
-    float64 uses W. J. Cody's rational approximations (accurate to float64
-    rounding, as float64 gradchecks need); float32 and float16 use Eigen's
-    single-precision rational (a few ulp, several times faster).
+    float64 is accurate to float64 rounding (Cody's rational approximations, or libm's
+    ``erf`` in the numba kernel), as float64 gradchecks need; float32 and float16 use
+    Eigen's single-precision rational (a few ulp, several times faster).
     """
-    return chunked(_erf_any, x)
+    return elementwise_kernels.erf(x)
 
 
 # The public ``erf`` (a primitive, accurate to PyTorch's rounding) is ember.ops.special.erf;
 # erf_array above is the fast kernel GELU uses inside its own primitives.
 
 
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_TANH_C = math.sqrt(2.0 / math.pi)
-_TANH_K = 0.044715
-
-
-def _gelu_gate(x, approximate):
-    """``Phi(x)`` (exact) or ``tanh(c (x + k x^3))`` (approximate): the part both passes share."""
-    return chunked(lambda piece: _gelu_gate_piece(piece, approximate), x)
-
-
-def _gelu_gate_piece(x, approximate):
-    xp = array_module(x)
-    if approximate == "tanh":
-        inner = x * x
-        inner *= _TANH_K * x
-        inner += x
-        inner *= _TANH_C
-        return xp.tanh(inner, out=inner)
-    gate = _erf_any(x * _SQRT_HALF)
-    gate += 1.0
-    gate *= 0.5
-    return gate
-
-
-def _gelu_from_gate(x, gate, approximate):
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + gate)
-    return x * gate
-
-
-def _gelu_slope_from_gate(x, gate, approximate):
-    """d gelu / dx from the forward's gate, as an array (the first-order backward)."""
-    return chunked(lambda xs, gs: _gelu_slope_piece(xs, gs, approximate), x, gate)
-
-
-def _gelu_slope_piece(x, gate, approximate):
-    xp = array_module(x)
-    if approximate == "tanh":
-        du = x * x
-        du *= 3.0 * _TANH_K * _TANH_C
-        du += _TANH_C
-        out = 1.0 - gate * gate
-        out *= du
-        out *= 0.5 * x
-        out += 0.5 * (1.0 + gate)
-        return out
-    pdf = x * x
-    pdf *= -0.5
-    xp.exp(pdf, out=pdf)
-    pdf *= x
-    pdf *= _INV_SQRT_2PI
-    pdf += gate
-    return pdf
+_INV_SQRT_2PI = elementwise_kernels.INV_SQRT_2PI
+_TANH_C = elementwise_kernels.TANH_C
+_TANH_K = elementwise_kernels.TANH_K
 
 
 def _gelu_curvature(x, approximate):
@@ -530,8 +338,8 @@ class GeluSlope(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        gate = _gelu_gate(x, approximate)
-        return _gelu_slope_from_gate(x, gate, approximate).astype(x.dtype, copy=False)
+        _, gate = elementwise_kernels.gelu_forward(x, approximate)
+        return elementwise_kernels.gelu_slope(x, gate, approximate)
 
     @staticmethod
     def vjp(ctx, g):
@@ -550,10 +358,10 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        gate = _gelu_gate(x, approximate)
+        out, gate = elementwise_kernels.gelu_forward(x, approximate)
         if ctx is not None:
             ctx.stash = gate  # the backward needs it too: erf is the costly part
-        return _gelu_from_gate(x, gate, approximate).astype(x.dtype, copy=False)
+        return out
 
     @staticmethod
     def vjp(ctx, g):
@@ -568,13 +376,8 @@ def _times_gelu_slope(ctx, v, x):
     """``v * gelu'(x)``: a primitive when the rule is differentiated, else arrays in place."""
     if _recording_rule() or ctx.stash is None:
         return v * apply(GeluSlope, (x,), ctx.params)
-    return array_rule(_times_slope_arrays, v, x, _const(ctx.stash), approximate=ctx.params["approximate"])
-
-
-def _times_slope_arrays(v, x, gate, approximate):
-    slope = _gelu_slope_from_gate(x, gate, approximate)
-    slope *= v
-    return slope.astype(x.dtype, copy=False)
+    return array_rule(elementwise_kernels.gelu_backward, v, x, _const(ctx.stash),
+                      approximate=ctx.params["approximate"])
 
 
 def gelu(x, approximate: str = "none"):

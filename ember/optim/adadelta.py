@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .. import backend
-from .optimizer import Optimizer, ParamsT, decayed_grad
+from ..kernels.optim import adadelta_update
+from .optimizer import Optimizer, ParamsT
 from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, UNIT_INTERVAL, Rule
 
 __all__ = ["Adadelta"]
@@ -53,24 +53,6 @@ class Adadelta(Optimizer):
         return ("step", "square_avg", "acc_delta")
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
-        xp = backend.array_module(param)
-        rho, eps = group["rho"], group["eps"]
         state["step"] += 1
-        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-        xp.multiply(square_avg, rho, out=square_avg)
-        std = xp.multiply(g, g)
-        xp.multiply(std, 1 - rho, out=std)
-        xp.add(square_avg, std, out=square_avg)
-        xp.add(square_avg, eps, out=std)
-        xp.sqrt(std, out=std)
-        delta = xp.add(acc_delta, eps)
-        xp.sqrt(delta, out=delta)
-        xp.divide(delta, std, out=delta)
-        xp.multiply(delta, g, out=delta)
-        xp.multiply(acc_delta, rho, out=acc_delta)
-        xp.multiply(delta, delta, out=std)
-        xp.multiply(std, 1 - rho, out=std)
-        xp.add(acc_delta, std, out=acc_delta)
-        xp.multiply(delta, group["lr"], out=delta)
-        xp.subtract(param, delta, out=param)
+        adadelta_update(param, grad, state["square_avg"], state["acc_delta"], lr=group["lr"], rho=group["rho"],
+                        eps=group["eps"], weight_decay=group["weight_decay"], maximize=group["maximize"])

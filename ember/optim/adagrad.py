@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .. import backend
-from .optimizer import Optimizer, ParamsT, decayed_grad
+from ..kernels.optim import adagrad_update
+from .optimizer import Optimizer, ParamsT
 from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["Adagrad"]
@@ -60,15 +61,7 @@ class Adagrad(Optimizer):
         return {"step": 0, "sum": xp.full_like(param, group["initial_accumulator_value"])}
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
-        xp = backend.array_module(param)
         step = state["step"] = state["step"] + 1
-        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
         lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        total = state["sum"]
-        scratch = xp.multiply(g, g)
-        xp.add(total, scratch, out=total)
-        xp.sqrt(total, out=scratch)
-        xp.add(scratch, group["eps"], out=scratch)
-        xp.divide(g, scratch, out=scratch)
-        xp.multiply(scratch, lr, out=scratch)
-        xp.subtract(param, scratch, out=param)
+        adagrad_update(param, grad, state["sum"], lr=lr, eps=group["eps"], weight_decay=group["weight_decay"],
+                       maximize=group["maximize"])

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .. import backend
-from .optimizer import Optimizer, ParamsT, decayed_grad
+from ..kernels.optim import adam_update
+from .optimizer import Optimizer, ParamsT
 from .options import BETAS, FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["Adam", "AdamW"]
@@ -65,34 +65,12 @@ class Adam(Optimizer):
         return keys + ("max_exp_avg_sq",) if group["amsgrad"] else keys
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
-        xp = backend.array_module(param)
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         step = state["step"] = state["step"] + 1
-        if group["decoupled_weight_decay"]:
-            if weight_decay:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
-            weight_decay = 0
-        g = decayed_grad(param, grad, weight_decay, group["maximize"])
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        scratch = xp.subtract(g, exp_avg)  # exp_avg moves (1 - beta1) of the way to g
-        xp.multiply(scratch, 1 - beta1, out=scratch)
-        xp.add(exp_avg, scratch, out=exp_avg)
-        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        xp.multiply(g, g, out=scratch)
-        xp.multiply(scratch, 1 - beta2, out=scratch)
-        xp.add(exp_avg_sq, scratch, out=exp_avg_sq)
-        second = exp_avg_sq
-        if group["amsgrad"]:
-            second = state["max_exp_avg_sq"]
-            xp.maximum(second, exp_avg_sq, out=second)
-        # Bias corrections are Python floats: the arrays keep the parameter's dtype.
-        step_size = lr / (1 - beta1 ** step)
-        xp.sqrt(second, out=scratch)
-        xp.divide(scratch, (1 - beta2 ** step) ** 0.5, out=scratch)
-        xp.add(scratch, group["eps"], out=scratch)
-        xp.divide(exp_avg, scratch, out=scratch)
-        xp.multiply(scratch, step_size, out=scratch)
-        xp.subtract(param, scratch, out=param)
+        beta1, beta2 = group["betas"]
+        adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), step=step,
+                    lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                    amsgrad=group["amsgrad"], maximize=group["maximize"],
+                    decoupled=group["decoupled_weight_decay"])
 
 
 class AdamW(Adam):

@@ -6,8 +6,9 @@ one parameter's array from its gradient array. The base class does the rest, the
 for every optimizer, with PyTorch's conventions (``param_groups``, ``state``, index-based
 ``state_dict``) so that code and habits carry over.
 
-Updates work on the backend arrays (``p._data``, ``p.grad._data``) with ``out=`` ufuncs: no
-autograd recording, no per-element Python, and they run on CuPy arrays unchanged.
+Updates work on the backend arrays (``p._data``, ``p.grad._data``) through the kernels of
+:mod:`ember.kernels.optim` (one numba pass per parameter, or the NumPy ``out=`` ufunc reference):
+no autograd recording, no per-element Python, and they run on CuPy arrays unchanged.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, ClassVar
 from .. import backend
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tracing import opaque
+from ..kernels.optim import decayed_grad  # noqa: F401 - the optimizers' shared L2/maximize rule
 from ..tensor import Tensor
 from .options import Rule, check_known
 
@@ -30,21 +32,6 @@ ParamsT = Iterable[Tensor] | Iterable[dict] | Iterable[tuple[str, Tensor]]
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
 # Group keys that are not options: the parameters, a label, and the schedulers' keys.
 _EXTRA_GROUP_KEYS = _SCHEDULER_KEYS | {"params", "name", "param_names"}
-
-
-def decayed_grad(param, grad, weight_decay: float, maximize: bool):
-    """The direction an optimizer follows: ``grad`` (negated when maximising) plus the L2
-    weight-decay term ``weight_decay * param``.
-
-    ``grad`` is returned itself when nothing changes; otherwise a new array is made, so
-    ``p.grad`` is never modified by a step.
-    """
-    if weight_decay:
-        xp = backend.array_module(param)
-        out = xp.multiply(param, weight_decay)
-        (xp.subtract if maximize else xp.add)(out, grad, out=out)
-        return out
-    return -grad if maximize else grad
 
 
 def _saved(key: str, value: Any) -> Any:

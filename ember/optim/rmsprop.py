@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .. import backend
-from .optimizer import Optimizer, ParamsT, decayed_grad
+from ..kernels.optim import rmsprop_update
+from .optimizer import Optimizer, ParamsT
 from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, Rule
 
 __all__ = ["RMSprop"]
@@ -69,33 +69,7 @@ class RMSprop(Optimizer):
         return keys
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
-        xp = backend.array_module(param)
-        alpha = group["alpha"]
         state["step"] += 1
-        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
-        square_avg = state["square_avg"]
-        xp.multiply(square_avg, alpha, out=square_avg)
-        scratch = xp.multiply(g, g)
-        xp.multiply(scratch, 1 - alpha, out=scratch)
-        xp.add(square_avg, scratch, out=square_avg)
-        if group["centered"]:
-            grad_avg = state["grad_avg"]
-            xp.subtract(g, grad_avg, out=scratch)  # grad_avg moves (1 - alpha) of the way to g
-            xp.multiply(scratch, 1 - alpha, out=scratch)
-            xp.add(grad_avg, scratch, out=grad_avg)
-            xp.multiply(grad_avg, grad_avg, out=scratch)
-            xp.subtract(square_avg, scratch, out=scratch)
-            xp.sqrt(scratch, out=scratch)
-        else:
-            xp.sqrt(square_avg, out=scratch)
-        xp.add(scratch, group["eps"], out=scratch)
-        xp.divide(g, scratch, out=scratch)
-        momentum = group["momentum"]
-        if momentum > 0:
-            buf = state["momentum_buffer"]
-            xp.multiply(buf, momentum, out=buf)
-            xp.add(buf, scratch, out=buf)
-            scratch = xp.multiply(buf, group["lr"], out=scratch)
-        else:
-            xp.multiply(scratch, group["lr"], out=scratch)
-        xp.subtract(param, scratch, out=param)
+        rmsprop_update(param, grad, state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer"),
+                       lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                       momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])

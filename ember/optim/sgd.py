@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .. import backend
-from .optimizer import Optimizer, ParamsT, decayed_grad
+from ..kernels.optim import sgd_update
+from .optimizer import Optimizer, ParamsT
 from .options import FLAG, IMPLEMENTATION_CHOICE, NONNEGATIVE, NOT_DIFFERENTIABLE, REAL, Rule
 
 __all__ = ["SGD"]
@@ -72,21 +72,5 @@ class SGD(Optimizer):
         return {}
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
-        xp = backend.array_module(param)
-        momentum = group["momentum"]
-        g = decayed_grad(param, grad, group["weight_decay"], group["maximize"])
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = xp.array(g, copy=True)
-            else:
-                xp.multiply(buf, momentum, out=buf)
-                dampening = group["dampening"]
-                xp.add(buf, g * (1 - dampening) if dampening else g, out=buf)
-            if group["nesterov"]:
-                step = xp.multiply(buf, momentum)
-                xp.add(g, step, out=step)
-                g = step
-            else:
-                g = buf
-        xp.subtract(param, g * group["lr"], out=param)
+        sgd_update(param, grad, state, lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                   weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])
