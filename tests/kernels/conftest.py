@@ -23,3 +23,4 @@ def every_numba_kernel(monkeypatch):
                           (pool, {"max_pool", "max_pool_scatter", "max_pool_gather", "window_sum",
                                   "window_spread"})):
         monkeypatch.setattr(module, "NUMBA_KERNELS", frozenset(names))
+    monkeypatch.setattr(pool, "NUMBA_MIN_CHANNELS", 0)  # the tests' small shapes run numba too

@@ -70,7 +70,7 @@ def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
 
 def test_compiled_kernels_are_written_to_the_cache_directory(tmp_path):
     code = ("import numpy as np; from ember.kernels import pool; from ember.kernels.geometry import ConvGeometry;"
-            "pool.max_pool(np.ones((1, 1, 4), np.float32), ConvGeometry((4,), (2,), (2,), (1,), ((0, 0),), 1, (2,)))")
+            "pool.max_pool(np.ones((1, 16, 4), np.float32), ConvGeometry((4,), (2,), (2,), (1,), ((0, 0),), 1, (2,)))")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(env, EMBER_CACHE=str(tmp_path),
                                                                         EMBER_KERNELS="numba"))
