@@ -233,3 +233,14 @@ def test_randint_draws_pytorchs_integers_and_its_state_resumes():
     first = ember.randint(0, 1000, (8,)).tolist()
     ember.set_rng_state(state)
     assert ember.randint(0, 1000, (8,)).tolist() == first
+
+
+@pytest.mark.parametrize("p", [2, 3, 1, float("inf"), "fro"])
+def test_norm_matches_torch_including_the_zero_vector_gradient(p):
+    data = np.array([[3.0, -4.0, 0.0], [0.0, 0.0, 0.0]])
+    e, t = _pair(data, requires_grad=True)
+    out, expected = e.norm(p, dim=1), t.norm(p, dim=1)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), atol=1e-12)

@@ -189,31 +189,6 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     return _affine(out, weight, bias, lambda p: _channel_view(p, input.ndim))
 
 
-def _vector_norm(x: Tensor, p: float, dim) -> Tensor:
-    """The p-norm over ``dim`` (kept), with PyTorch's zero gradient where the norm is 0.
-
-    ``sqrt`` and ``s ** (1/p)`` have infinite slopes at 0; their argument is
-    replaced by 1 there (and the result by 0), so a zero vector gets a zero
-    gradient instead of NaN.
-    """
-    from ..ops import elementwise as E
-    from ..ops import reduce as R
-
-    if p == float("inf"):
-        return R.amax(E.abs(x), dim, True)
-    if p == float("-inf"):
-        return R.amin(E.abs(x), dim, True)
-    if p == 0:
-        return R.sum((x != 0).astype(x.dtype), dim, True)
-    if p == 1:
-        return R.sum(E.abs(x), dim, True)
-    total = R.sum(x * x, dim, True) if p == 2 else R.sum(E.pow_scalar(E.abs(x), p), dim, True)
-    nonzero = total > 0
-    safe = E.where(nonzero, total, 1.0)
-    root = E.sqrt(safe) if p == 2 else E.pow_scalar(safe, 1.0 / p)
-    return E.where(nonzero, root, 0.0)
-
-
 def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None) -> Tensor:
     """Divide by the p-norm over ``dim``: ``x / max(||x||_p, eps)`` (``F.normalize``).
 
@@ -230,10 +205,11 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None
         [[0.0, 1.0], [0.0, 0.0]]
     """
     from ..ops import elementwise as E
+    from ..ops import reduce as R
 
     if out is not None:
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     x = float_operand("normalize", input)
     if x.ndim == 0:
         raise ArgumentError(f"normalize: expected a tensor with at least one dimension, got shape {tuple(x.shape)}")
-    return x / E.clamp(_vector_norm(x, float(p), dim), eps)
+    return x / E.clamp(R.norm(x, float(p), dim, keepdim=True), eps)

@@ -68,7 +68,7 @@ def matmul(a, b):
     return out
 
 
-# ------------------------------------------------------------------ einsum
+# ------------------------------------------------------------------ PyTorch's fixed-rank products
 def _require_ndim(op: str, name: str, x, ndim: int) -> None:
     if x.ndim != ndim:
         raise ShapeError(f"{op}: {name} must be {ndim}-D, got shape {x.shape}")
@@ -135,6 +135,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
+# ------------------------------------------------------------------ einsum
 def _parse(subscripts: str, shapes):
     """Explicit-form subscripts with ellipses replaced by fresh letters."""
     subscripts = subscripts.replace(" ", "")

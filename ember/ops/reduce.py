@@ -401,10 +401,18 @@ def count_nonzero(input, dim=None):
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    """Vector p-norm over ``dim`` (``torch.norm``): ``p`` a number, ``inf``, ``-inf`` or ``"fro"`` (2-norm)."""
+    """Vector p-norm over ``dim`` (``torch.norm``): ``p`` a number, ``inf``, ``-inf`` or ``"fro"`` (2-norm).
+
+    A zero vector gets PyTorch's zero gradient: ``sqrt`` and ``s ** (1/p)`` have infinite
+    slopes at 0, so their argument is replaced by 1 there (and the result by 0).
+    """
+    from .elementwise import pow_scalar, where
+
     x = float_operand("norm", _with_dtype(input, dtype))
-    if p in ("fro", 2, 2.0):
-        return sum(x * x, dim, keepdim).sqrt()
+    if p == "fro":
+        p = 2
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise ArgumentError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
     if p == float("inf"):
         return amax(x.abs(), () if dim is None else dim, keepdim)
     if p == float("-inf"):
@@ -413,6 +421,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         return sum(x.abs(), dim, keepdim)
     if p == 0:
         return sum((x != 0).to(x.dtype), dim, keepdim)
-    if not isinstance(p, (int, float)):
-        raise ArgumentError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
-    return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
+    total = sum(x * x, dim, keepdim) if p == 2 else sum(pow_scalar(x.abs(), p), dim, keepdim)
+    nonzero = total > 0
+    safe = where(nonzero, total, 1.0)
+    return where(nonzero, safe.sqrt() if p == 2 else pow_scalar(safe, 1.0 / p), 0.0)
