@@ -1,7 +1,7 @@
 """How many threads the BLAS library behind NumPy will use for one GEMM.
 
 Kernels that cut their work into cache-sized blocks (the convolutions' im2col,
-``ember/ops/conv_kernels.py``) size a block per BLAS thread: OpenBLAS splits one
+``ember/kernels/conv.py``) size a block per BLAS thread: OpenBLAS splits one
 GEMM between its threads, so with two threads a block twice as large leaves each
 thread the same cache-sized share, and each GEMM call is large enough to be worth
 splitting. The count comes from ``threadpoolctl`` (asked once which BLAS library

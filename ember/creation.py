@@ -6,7 +6,7 @@ from typing import Any
 
 from . import backend
 from .autograd.tracing import _Trace
-from .tensor import Tensor, _to_array
+from .tensor import Tensor, _to_array, constant
 from .errors import ArgumentError
 
 
@@ -48,7 +48,7 @@ def _device(device) -> str:
 def _finish(array, requires_grad: bool) -> Tensor:
     if _Trace.tracer is not None:
         _Trace.tracer.note_fresh(array)
-    t = Tensor._make(array, False, None, 0)
+    t = constant(array)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -84,7 +84,7 @@ class Tensor:
         Assigning ``t.data = other`` replaces the values in place of the history-free
         kind PyTorch allows (shape and dtype may change; autograd is not told).
         """
-        return Tensor._make(self._data, False, None, 0)
+        return constant(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -292,7 +292,7 @@ class Tensor:
                     f"backward: gradient can be implicitly created only for one-element outputs; "
                     f"this tensor has shape {self.shape}, so pass gradient= of that shape"
                 )
-            gradient = Tensor._make(backend.array_module(self._data).ones_like(self._data), False, None, 0)
+            gradient = constant(backend.array_module(self._data).ones_like(self._data))
         else:
             gradient = as_tensor(gradient)
             if gradient.shape != self.shape:
@@ -303,7 +303,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing the data but cut from the graph (no gradient flows through it)."""
-        return Tensor._make(self._data, False, None, 0)
+        return constant(self._data)
 
     def detach_(self) -> "Tensor":
         """Cut this tensor from the graph in place, making it a leaf."""
@@ -1005,9 +1005,9 @@ class Tensor:
                                   "last dimension must be contiguous and its size in bytes divisible by "
                                   f"{dt.itemsize}")
         elif data.ndim == 0:
-            return Tensor._make(data.reshape(1).view(dt).reshape(()), False, None, 0)
-        return Tensor._make(xp.ascontiguousarray(data).view(dt) if dt.itemsize != data.dtype.itemsize
-                            else data.view(dt), False, None, 0)
+            return constant(data.reshape(1).view(dt).reshape(()))
+        return constant(xp.ascontiguousarray(data).view(dt) if dt.itemsize != data.dtype.itemsize
+                            else data.view(dt))
 
     def view_as(self, other: "Tensor"):
         """:meth:`view` to ``other``'s shape."""
@@ -1303,7 +1303,7 @@ class Tensor:
 
     def zeros_like(self) -> "Tensor":
         """Zeros of this tensor's shape and dtype."""
-        return Tensor._make(backend.array_module(self._data).zeros_like(self._data), False, None, 0)
+        return constant(backend.array_module(self._data).zeros_like(self._data))
 
     def _new(self, fill, size, dtype, device, requires_grad):
         from .creation import full
@@ -1523,7 +1523,7 @@ class Tensor:
         if _State.enabled and self.requires_grad:
             # The new value does not depend on the old one: the history is dropped.
             filled = backend.array_module(self._data).full_like(self._data, value)
-            return self._rebase(Tensor._make(filled, False, None, 0))
+            return self._rebase(constant(filled))
         self._data[...] = value
         self._version += 1
         if _Trace.tracer is not None:
@@ -1603,6 +1603,23 @@ def _to_array(data, dtype=None, xp=None):
     if array.dtype.kind not in "biufc":
         raise TypeError(f"tensor: unsupported element type {array.dtype} (expected numbers or booleans)")
     return array
+
+
+def constant(array) -> Tensor:
+    """Wrap backend ``array`` as a tensor that carries no gradient, without copying it.
+
+    What ops and rules use for masks, saved statistics and other values that are
+    inputs to a computation but never differentiated (no checks: ``array`` must
+    already be a NumPy or CuPy array).
+
+    Example:
+        >>> import numpy as np
+        >>> from ember.tensor import constant
+        >>> c = constant(np.ones(2, dtype=np.float32))
+        >>> c.requires_grad, c.tolist()
+        (False, [1.0, 1.0])
+    """
+    return Tensor._make(array, False, None, 0)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

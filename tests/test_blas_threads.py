@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ember import blas_threads
-from ember.ops import conv_kernels as K
+from ember.kernels import conv as K
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -154,10 +154,10 @@ def _node_vjp(node, grads, capture_at, captured):
                 captured[position] = grad
     node.check_unmodified()
     if node.fn.n_outputs > 1:
-        from ..tensor import Tensor  # only multi-output nodes need zero gradients made
+        from ..tensor import constant  # only multi-output nodes need zero gradients made
 
         grads = [
-            g if g is not None else Tensor._make(node.fn.zeros_like_output(node, i), False, None, 0)
+            g if g is not None else constant(node.fn.zeros_like_output(node, i))
             for i, g in enumerate(grads)
         ]
     input_grads = node.fn.vjp(node, *grads)

@@ -97,31 +97,13 @@ class LinearFunction(Function):
         return apply(ctx.fn, (t,), ctx.params)
 
 
-class ArrayRule(Function):
-    """A first-order rule written on raw arrays, run as one primitive.
-
-    Hand-fused backward passes (softmax, normalisation, GELU ...) are fastest as a
-    few in-place array operations. Running them through this primitive, rather
-    than computing arrays in Python glue, keeps them visible to ``ember.compile``
-    (they replay as one kernel). They are not differentiable: use them only when
-    the rule itself is not being differentiated (see ``rule_is_differentiated``).
-    """
-
-    name = "array_rule"
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, *arrays, rule, static):
-        return rule(*arrays, **static)
-
-
 _WITH_OUTPUTS: dict = {}
 
 
 def with_outputs(fn: type, n_outputs: int) -> type:
     """Primitive ``fn`` with ``n_outputs`` outputs: ``fn`` itself, or a cached subclass.
 
-    For primitives whose output count is a parameter (array rules, ``split``):
+    For primitives whose output count is a parameter (a recurrent layer's backward, ``split``):
     ``n_outputs`` is a class attribute the engine reads, so each count gets its
     own subclass, made once and kept under the same ``name``.
     """
@@ -133,20 +115,6 @@ def with_outputs(fn: type, n_outputs: int) -> type:
         variant = _WITH_OUTPUTS[key] = type(f"{fn.__name__}{n_outputs}", (fn,),
                                             {"n_outputs": n_outputs, "name": fn.name})
     return variant
-
-
-def array_rule(rule, *tensors, n_outputs: int = 1, **static):
-    """Run ``rule(*arrays, **static)`` on the tensors' arrays as one traceable kernel.
-
-    With ``n_outputs > 1`` the rule returns that many arrays and a tuple of tensors
-    comes back.
-    """
-    return apply(with_outputs(ArrayRule, n_outputs), tensors, {"rule": rule, "static": static})
-
-
-def rule_is_differentiated() -> bool:
-    """True when a vjp/jvp being run is itself recorded (higher order, forward-over-reverse)."""
-    return _State.enabled or bool(_Fwd.stack)
 
 
 class _ForwardOnlyContext:
@@ -269,3 +237,4 @@ def _finish(fn, ctx, inputs, params, results, forward_mode):
     if _Trace.tracer is not None:
         _Trace.tracer.record_kernel(fn, inputs, params, ctx, result)
     return result
+

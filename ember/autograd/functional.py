@@ -79,10 +79,10 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
         value = _as_tensor(value)
         if value._data.size != 1:
             raise ValueError(f"grad: the function must return a one-element tensor, got shape {value.shape}")
-        from ..tensor import Tensor
+        from ..tensor import constant
 
         if value.requires_grad:
-            seed = Tensor._make(_ones_like(value._data), False, None, 0)
+            seed = constant(_ones_like(value._data))
             grads = _gradients([value], watched, [seed], create_graph=outer_watches,
                                retain_graph=outer_watches)
         else:
@@ -137,7 +137,7 @@ def gradients(outputs, inputs, grad_outputs=None, retain_graph: bool | None = No
     depend on raises, unless ``allow_unused=True`` (its gradient is then None) or
     ``materialize_grads=True`` (zeros), as in PyTorch.
     """
-    from ..tensor import Tensor
+    from ..tensor import Tensor, constant
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -146,7 +146,7 @@ def gradients(outputs, inputs, grad_outputs=None, retain_graph: bool | None = No
         for out in outputs:
             if out._data.size != 1:
                 raise RuntimeError(f"grad: grad_outputs is needed for an output of shape {out.shape}")
-            grad_outputs.append(Tensor._make(_ones_like(out._data), False, None, 0))
+            grad_outputs.append(constant(_ones_like(out._data)))
     else:
         grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
         grad_outputs = [_as_tensor(g) for g in grad_outputs]

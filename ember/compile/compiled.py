@@ -30,7 +30,11 @@ def _flatten(value, leaves: list):
         leaves.append(value)
         return ("leaf", len(leaves) - 1)
     if isinstance(value, (tuple, list)):
-        return (type(value).__name__, tuple(_flatten(v, leaves) for v in value))
+        items = tuple(_flatten(v, leaves) for v in value)
+        if type(value) in (tuple, list):
+            return (type(value).__name__, items)
+        # A named tuple (sort's (values, indices), say) comes back as the same type.
+        return ("typed", (type(value), items))
     if isinstance(value, dict):
         return ("dict", tuple((k, _flatten(v, leaves)) for k, v in value.items()))
     return ("static", value)
@@ -56,6 +60,8 @@ def _static_key(structure):
         return structure
     if kind == "dict":
         return ("dict", tuple((k, _static_key(v)) for k, v in payload))
+    if kind == "typed":
+        return (kind, payload[0], tuple(_static_key(v) for v in payload[1]))
     return (kind, tuple(_static_key(v) for v in payload))
 
 
@@ -95,15 +101,17 @@ class Plan:
 
 
 def _rebuild(structure, refs, slots):
-    from ..tensor import Tensor
+    from ..tensor import constant
 
     kind, payload = structure
     if kind == "static":
         return payload
     if kind == "leaf":
-        return Tensor._make(slots[refs[payload]], False, None, 0)
+        return constant(slots[refs[payload]])
     if kind == "dict":
         return {k: _rebuild(v, refs, slots) for k, v in payload}
+    if kind == "typed":
+        return payload[0](*(_rebuild(v, refs, slots) for v in payload[1]))
     items = [_rebuild(v, refs, slots) for v in payload]
     return tuple(items) if kind == "tuple" else items
 
@@ -118,8 +126,7 @@ def _fold_constants(tracer: Tracer) -> list:
     constant = {slot for slot, array in tracer.references.items() if id(array) in tracer.fresh}
     kept = []
     for step in tracer.steps:
-        if (isinstance(step, Kernel) and step.ins and all(i in constant for i in step.reads)
-                and getattr(step.fn, "deterministic", True) and not step.stash_paths):
+        if isinstance(step, Kernel) and step.ins and all(i in constant for i in step.reads) and not step.stash_paths:
             for slot in step.outs:
                 tracer.references[slot] = tracer.slot_arrays[slot]
                 constant.add(slot)
@@ -132,8 +139,8 @@ def _eliminate_dead_steps(steps: list, live: set) -> list:
     """Drop kernels whose results nothing reads (side-effecting steps always stay)."""
     kept = []
     for step in reversed(steps):
-        if step.side_effect or any(slot in live for slot in step.writes) or (
-                isinstance(step, Kernel) and not getattr(step.fn, "deterministic", True)):
+        # Random draws are Source steps, never Kernels: they are side effects (they advance the stream).
+        if step.side_effect or any(slot in live for slot in step.writes):
             kept.append(step)
             live.update(step.reads)
     kept.reverse()

@@ -288,11 +288,11 @@ class AssignGrad:
     writes = ()
 
     def build(self):
-        from ..tensor import Tensor
+        from ..tensor import constant
 
         tensor, value = self.tensor, self.value
 
         def run(slots):
-            tensor._grad = None if value is None else Tensor._make(slots[value], False, None, 0)
+            tensor._grad = None if value is None else constant(slots[value])
 
         return run

@@ -107,12 +107,10 @@ class Tracer:
             return
         self.steps.append(SetGrad(leaf, self.ref(grad), accumulated))
 
-    # The engine assigns .grad itself and reports it through record_set_grad.
-    recording_grad = False
-
     def record_grad_assignment(self, tensor, value) -> None:
-        """``p.grad = None`` (or ``= g``) written by the user inside the traced function."""
-        if self.in_call or self.recording_grad:
+        """``p.grad = None`` (or ``= g``) written by the user inside the traced function (the
+        engine's own assignments are reported through :meth:`record_set_grad`)."""
+        if self.in_call:
             return
         self.steps.append(AssignGrad(tensor, None if value is None else self.ref(value)))
 

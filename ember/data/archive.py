@@ -13,7 +13,7 @@ import shutil
 import tarfile
 import zlib
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Iterable, Optional, Union
 
 from .download import atomic_write
 from .errors import DataError
@@ -21,16 +21,72 @@ from .errors import DataError
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def extract_members(archive: PathLike, members: Dict[str, PathLike]) -> None:
+#: Members read from an archive's table before giving up: the archives Ember reads
+#: have at most a few hundred, while a small ``.tar.gz`` of empty headers can hold
+#: millions (each kept in memory by :mod:`tarfile`).
+MAX_MEMBERS = 10_000
+
+
+def find_members(tar: tarfile.TarFile, names: Iterable[str], archive: PathLike,
+                 max_size: Optional[int] = None) -> Dict[str, tarfile.TarInfo]:
+    """Scan ``tar`` for the regular-file members ``names``, stopping as soon as all are found.
+
+    Args:
+        tar: An open archive.
+        names: Member names wanted.
+        archive: The archive's path, for error messages.
+        max_size: Largest member size accepted (bytes), or ``None``.
+
+    Raises:
+        DataError: A member is missing, not a regular file, or larger than
+            ``max_size``; or the archive has more than :data:`MAX_MEMBERS` members
+            before all are found.
+
+    Example:
+        >>> import io, tarfile
+        >>> buf = io.BytesIO()
+        >>> with tarfile.open(fileobj=buf, mode="w") as t:
+        ...     info = tarfile.TarInfo("a.txt"); info.size = 2; t.addfile(info, io.BytesIO(b"hi"))
+        >>> _ = buf.seek(0)
+        >>> with tarfile.open(fileobj=buf) as t:
+        ...     find_members(t, ["a.txt"], "mem.tar")["a.txt"].size
+        2
+    """
+    wanted = set(names)
+    found: Dict[str, tarfile.TarInfo] = {}
+    for count, info in enumerate(tar, 1):
+        if info.name in wanted and info.name not in found:
+            if not info.isfile():
+                raise DataError(f"archive member {info.name!r} is not a regular file", archive)
+            if max_size is not None and info.size > max_size:
+                raise DataError(f"archive member {info.name!r} declares {info.size} bytes, "
+                                f"more than the {max_size} it can hold (crafted or wrong "
+                                "archive)", archive)
+            found[info.name] = info
+            if len(found) == len(wanted):
+                break
+        if count >= MAX_MEMBERS:
+            raise DataError(f"archive has more than {MAX_MEMBERS} members before "
+                            f"{sorted(wanted - set(found))[0]!r} (not the expected archive)",
+                            archive)
+    for name in names:
+        if name not in found:
+            raise DataError(f"archive has no member {name!r}", archive)
+    return found
+
+
+def extract_members(archive: PathLike, members: Dict[str, PathLike],
+                    max_size: Optional[int] = None) -> None:
     """Extract ``members`` (archive name -> destination path) from a tar archive.
 
     Args:
         archive: Path of a ``.tar``, ``.tar.gz`` or ``.tgz`` file.
         members: Maps each member name inside the archive to the path it is written to.
+        max_size: Largest member size accepted (see :func:`find_members`).
 
     Raises:
-        DataError: The archive is unreadable, or a member is missing or not a
-            regular file; the message names the archive and the member.
+        DataError: The archive is unreadable, or a member is missing, not a
+            regular file or too large; the message names the archive and the member.
 
     Example:
         >>> import io, tarfile, tempfile, pathlib
@@ -44,14 +100,9 @@ def extract_members(archive: PathLike, members: Dict[str, PathLike]) -> None:
     """
     try:
         with tarfile.open(archive, "r:*") as tar:
+            infos = find_members(tar, members, archive, max_size)
             for name, dest in members.items():
-                try:
-                    info = tar.getmember(name)
-                except KeyError:
-                    raise DataError(f"archive has no member {name!r}", archive) from None
-                if not info.isfile():
-                    raise DataError(f"archive member {name!r} is not a regular file", archive)
-                source = tar.extractfile(info)
+                source = tar.extractfile(infos[name])
                 assert source is not None  # regular files always have content
                 dest = Path(dest)
                 dest.parent.mkdir(parents=True, exist_ok=True)

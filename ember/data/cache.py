@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
@@ -138,8 +139,15 @@ def load_cached(paths: List[Path]) -> Optional[np.ndarray]:
     for path in paths:
         if path.is_file():
             try:
-                return np.load(path, allow_pickle=False)
-            except (OSError, ValueError, EOFError):
+                # Mapped first: a damaged or foreign header claiming more data than the
+                # file holds fails here instead of allocating what it claims.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # numpy's "Python 2 header" notice
+                    mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+                    return np.array(mapped)  # a private copy, so no file stays open
+            except Exception:  # noqa: BLE001 - a damaged header fails in many ways
+                # (ValueError, OSError, tokenize.TokenError, SyntaxError, MemoryError...);
+                # the cache is only an optimisation, so any unreadable file is re-decoded.
                 continue
     return None
 

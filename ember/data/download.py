@@ -305,9 +305,14 @@ def _download_one(url: str, dest: Path, *, md5: Optional[str], sha256: Optional[
         bar = _Progress(dest.name, size if size is not None else announced, progress)
         received = 0
         ok = False
+        expected = size if size is not None else announced
         try:
             with atomic_write(dest) as out:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    if expected is not None and received + len(chunk) > expected:
+                        # Stop at once: a hostile or broken server must not fill the disk.
+                        raise DataError(f"got {received + len(chunk)}+ bytes, expected "
+                                        f"{expected} (stopped reading)", url)
                     out.write(chunk)
                     for hasher in hashers.values():
                         hasher.update(chunk)

@@ -30,7 +30,7 @@ from ..autograd.function import Function, apply
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tracing import _Trace
 from ..nn.module import Module
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 from . import comm
 from .flat import FlatBuffer, flat_buffers
 
@@ -282,7 +282,7 @@ class _Reducer:
                 local = p.grad
                 # The gradient is a view of its bucket (no copy, no fresh pages every step); the next
                 # step's reduction overwrites it, as with PyTorch's gradient_as_bucket_view.
-                p.grad = Tensor._make(slot, False, None, 0) if local is None else Tensor(slot + local._data)
+                p.grad = constant(slot) if local is None else Tensor(slot + local._data)
         self.state = _DONE
 
     def force_finish(self) -> None:

@@ -14,3 +14,5 @@ from .pool import *  # noqa: F401,F403
 from .vision import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
+from .crf import *  # noqa: F401,F403

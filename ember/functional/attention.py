@@ -29,7 +29,7 @@ from ..ops.checks import float_operand
 from ..ops.elementwise import tanh, where
 from ..ops.linalg import matmul
 from ..ops.movement import broadcast_shapes, squeeze, swapaxes, unsqueeze
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, constant
 from .dropout import dropout
 from ..errors import ArgumentError
 
@@ -46,7 +46,7 @@ def causal_mask(length: int, source_length: int | None = None, device_like: Tens
     """
     source_length = length if source_length is None else source_length
     xp = array_module(device_like._data) if device_like is not None else array_module(None)
-    return Tensor._make(xp.tril(xp.ones((length, source_length), dtype=bool)), False, None, 0)
+    return constant(xp.tril(xp.ones((length, source_length), dtype=bool)))
 
 
 def _check_qkv(name: str, query: Tensor, key: Tensor, value: Tensor) -> None:

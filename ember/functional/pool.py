@@ -22,22 +22,23 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import array_rule
 from ..backend import array_module, numpy_module
 from ..ops import elementwise as E
 from ..ops import movement as M
 from ..ops import reduce as R
 from ..ops.conv import check_rank, make_geometry, unfold_windows
+from ..kernels.pool import adaptive_bins as _bins
+from ..ops.pool import adaptive_max_indices as _adaptive_max_indices
 from ..ops.pool import avg_pool as _avg_pool
 from ..ops.pool import max_pool as _max_pool
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, constant
 from ..errors import ArgumentError
 
-__all__ = [f"{kind}{d}d" for kind in ("max_pool", "avg_pool", "lp_pool", "lse_pool", "adaptive_avg_pool",
-                                      "adaptive_max_pool", "max_unpool") for d in (1, 2, 3)]
-__all__ += ["global_avg_pool", "global_max_pool"]
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d",
+           "lp_pool2d", "lp_pool3d", "lse_pool1d", "lse_pool2d", "lse_pool3d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "global_avg_pool",
+           "global_max_pool"]
 
 
 def _sizes(op: str, value, d: int, name: str, allow_none: bool = False) -> tuple:
@@ -91,13 +92,6 @@ def lse_pool(x, kernel_size, stride=None, beta: float = 1.0, *, d: int, op: str)
     return _unbatched((lse - math.log(math.prod(kernel))) / beta, flag)
 
 
-def _bins(length: int, size: int):
-    """PyTorch's adaptive bins: ``(start, end)`` host arrays for ``size`` outputs."""
-    np = numpy_module()
-    i = np.arange(size)
-    return (i * length) // size, -((-(i + 1) * length) // size)
-
-
 #: Above this many taps per window, pooling loops over offsets no more: with equal,
 #: non-overlapping bins (global pooling, say) one reshaped reduction does the job.
 _MANY_TAPS = 16
@@ -129,36 +123,10 @@ def adaptive_avg_pool(x, output_size, *, d: int, op: str):
         start, end = _bins(n, o)
         columns = np.arange(n)
         weights = ((columns >= start[:, None]) & (columns < end[:, None])) / (end - start)[:, None]
-        matrix = Tensor._make(xp.asarray(weights.T, dtype=x.dtype), False, None, 0)
+        matrix = constant(xp.asarray(weights.T, dtype=x.dtype))
         moved = M.swapaxes(x, 2 + axis, -1)
         x = M.swapaxes(moved @ matrix, 2 + axis, -1)
     return _unbatched(x, flag)
-
-
-def _adaptive_max_indices(data, out):
-    """Per output, the flat index (in its input plane) of the first maximum of its bin."""
-    np = numpy_module()
-    xp = array_module(data)
-    d = len(out)
-    in_size = data.shape[2:]
-    tables, index = [], []
-    for i, (n, o) in enumerate(zip(in_size, out)):
-        start, end = _bins(n, o)
-        width = int((end - start).max())
-        # Short bins repeat their last element: a repeat never changes the first maximum.
-        table = xp.asarray(np.minimum(start[:, None] + np.arange(width), end[:, None] - 1))
-        shape = [1] * (2 * d)
-        shape[i], shape[d + i] = o, width
-        tables.append(table)
-        index.append(table.reshape(shape))
-    windows = data[(Ellipsis,) + tuple(index)]  # (N, C, *out, *widths)
-    best = windows.reshape(windows.shape[:2 + d] + (-1,)).argmax(axis=-1)
-    taps = xp.unravel_index(best, windows.shape[2 + d:])
-    flat = 0
-    for i, o in enumerate(out):
-        grid = xp.arange(o).reshape((1,) * (2 + i) + (o,) + (1,) * (d - 1 - i))
-        flat = flat * in_size[i] + tables[i][grid, taps[i]]
-    return flat
 
 
 def adaptive_max_pool(x, output_size, return_indices=False, *, d: int, op: str):
@@ -170,7 +138,7 @@ def adaptive_max_pool(x, output_size, return_indices=False, *, d: int, op: str):
     if all(n % o == 0 for n, o in zip(in_size, out)) and math.prod(kernel) <= _MANY_TAPS:
         result = _max_pool(x, kernel, return_indices=return_indices, d=d, op=op)
     else:  # uneven bins, or so many taps that a gather of each bin's argmax is cheaper
-        flat = array_rule(_adaptive_max_indices, x, out=out)  # a kernel: ember.compile replays it
+        flat = _adaptive_max_indices(x, out)
         index = M.reshape(flat, tuple(flat.shape[:2]) + (-1,))
         planes = M.reshape(x, tuple(x.shape[:2]) + (-1,))
         values = M.reshape(M.gather(planes, 2, index), tuple(x.shape[:2]) + out)
@@ -278,132 +246,418 @@ def _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, 
 
 
 # ------------------------------------------------------------------ the 1-D/2-D/3-D names
-def _named(fn, name: str, doc: str):
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
-
-
-def _make(d: int):
-    s, ones, halves = _SPATIAL[d], ", 8" * d, ", 4" * d
-    example = "    Example:\n        >>> import ember\n        >>> import ember.functional as F\n"
-
-    def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                 return_indices=False):
-        return _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode,
-                                            return_indices, d=d, op=f"max_pool{d}d")
-
-    def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                         divisor_override, d=d, op=f"avg_pool{d}d")
-
-    def lp_pool_nd(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-        return lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d=d, op=f"lp_pool{d}d")
-
-    def lse_pool_nd(input, kernel_size, stride=None, beta=1.0):
-        return lse_pool(input, kernel_size, stride, beta, d=d, op=f"lse_pool{d}d")
-
-    def adaptive_avg(input, output_size):
-        return adaptive_avg_pool(input, output_size, d=d, op=f"adaptive_avg_pool{d}d")
-
-    def adaptive_max(input, output_size, return_indices=False):
-        return adaptive_max_pool(input, output_size, return_indices, d=d, op=f"adaptive_max_pool{d}d")
-
-    def unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-        return max_unpool(input, indices, kernel_size, stride, padding, output_size, d=d, op=f"max_unpool{d}d")
-
-    return {
-        f"max_pool{d}d": _named(max_pool, f"max_pool{d}d", f"""{d}-D max pooling of ``(N, C, {s})`` (padding counts as -inf).
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling of ``(N, C, L)`` (padding counts as -inf).
 
     Args:
-        input: ``(N, C, {s})`` or unbatched ``(C, {s})``.
-        kernel_size: window size, an int or {d} ints.
+        input: ``(N, C, L)`` or unbatched ``(C, L)``.
+        kernel_size: window size, an int or 1 ints.
         stride: window step (default: ``kernel_size``).
         padding: implicit -inf on both sides, at most half the kernel.
         dilation: spacing between window taps.
         ceil_mode: round the output size up (a partial last window counts).
         return_indices: also return the flat index of each maximum in its plane.
 
-{example}        >>> F.max_pool{d}d(ember.ones(1, 2{ones}), 2).shape
-        (1, 2{halves})
-    """),
-        f"avg_pool{d}d": _named(avg_pool, f"avg_pool{d}d", f"""{d}-D average pooling of ``(N, C, {s})``.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.max_pool1d(ember.ones(1, 2, 8), 2).shape
+        (1, 2, 4)
+    """
+    return _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                                        d=1, op="max_pool1d")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """1-D average pooling of ``(N, C, L)``.
 
     Args:
-        input: ``(N, C, {s})`` or unbatched ``(C, {s})``.
+        input: ``(N, C, L)`` or unbatched ``(C, L)``.
         kernel_size: window size; stride: window step (default: ``kernel_size``).
         padding: implicit zeros on both sides, at most half the kernel.
         ceil_mode: round the output size up.
         count_include_pad: count padding zeros in the divisor (default True).
         divisor_override: divide by this number instead.
 
-{example}        >>> F.avg_pool{d}d(ember.ones(1, 2{ones}), 2).shape
-        (1, 2{halves})
-    """),
-        f"lp_pool{d}d": _named(lp_pool_nd, f"lp_pool{d}d", f"""{d}-D power-average pooling: ``(sum of x**p over each window) ** (1/p)``.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.avg_pool1d(ember.ones(1, 2, 8), 2).shape
+        (1, 2, 4)
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     d=1, op="avg_pool1d")
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """1-D power-average pooling: ``(sum of x**p over each window) ** (1/p)``.
 
     ``p = 1`` is sum pooling, ``p -> inf`` max pooling. Follows PyTorch's formula
     (no padding; negative window sums give NaN for fractional ``1/p``).
 
     Args:
-        input: ``(N, C, {s})`` or unbatched.
+        input: ``(N, C, L)`` or unbatched.
         norm_type: the power ``p`` (positive).
         kernel_size: window size; stride: window step (default: ``kernel_size``).
         ceil_mode: round the output size up.
 
-{example}        >>> F.lp_pool{d}d(ember.ones(1, 2{ones}), 2, 2).shape
-        (1, 2{halves})
-    """),
-        f"lse_pool{d}d": _named(lse_pool_nd, f"lse_pool{d}d", f"""{d}-D log-sum-exp pooling: ``(1/beta) * log(mean of exp(beta * x) over each window)``.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lp_pool1d(ember.ones(1, 2, 8), 2, 2).shape
+        (1, 2, 4)
+    """
+    return lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d=1, op="lp_pool1d")
+
+
+def lse_pool1d(input, kernel_size, stride=None, beta=1.0) -> Tensor:
+    """1-D log-sum-exp pooling: ``(1/beta) * log(mean of exp(beta * x) over each window)``.
 
     A smooth maximum: ``beta -> 0`` gives average pooling, large ``beta`` max
     pooling; computed with the max-shift so large inputs do not overflow.
 
     Args:
-        input: ``(N, C, {s})`` or unbatched.
+        input: ``(N, C, L)`` or unbatched.
         kernel_size: window size; stride: window step (default: ``kernel_size``).
         beta: sharpness (positive).
 
-{example}        >>> F.lse_pool{d}d(ember.ones(1, 2{ones}), 2).shape
-        (1, 2{halves})
-    """),
-        f"adaptive_avg_pool{d}d": _named(adaptive_avg, f"adaptive_avg_pool{d}d", f"""{d}-D average pooling to a fixed output size, whatever the input size.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lse_pool1d(ember.ones(1, 2, 8), 2).shape
+        (1, 2, 4)
+    """
+    return lse_pool(input, kernel_size, stride, beta, d=1, op="lse_pool1d")
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """1-D average pooling to a fixed output size, whatever the input size.
 
     Bins follow PyTorch (``start = floor(i * L / out)``, ``end = ceil((i + 1) * L / out)``).
 
     Args:
-        input: ``(N, C, {s})`` or unbatched.
-        output_size: an int or {d} values (None keeps that dimension).
+        input: ``(N, C, L)`` or unbatched.
+        output_size: an int or 1 values (None keeps that dimension).
 
-{example}        >>> F.adaptive_avg_pool{d}d(ember.ones(1, 2{ones}), 3).shape
-        (1, 2{', 3' * d})
-    """),
-        f"adaptive_max_pool{d}d": _named(adaptive_max, f"adaptive_max_pool{d}d", f"""{d}-D max pooling to a fixed output size.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_avg_pool1d(ember.ones(1, 2, 8), 3).shape
+        (1, 2, 3)
+    """
+    return adaptive_avg_pool(input, output_size, d=1, op="adaptive_avg_pool1d")
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-D max pooling to a fixed output size.
 
     Args:
-        input: ``(N, C, {s})`` or unbatched.
-        output_size: an int or {d} values (None keeps that dimension).
+        input: ``(N, C, L)`` or unbatched.
+        output_size: an int or 1 values (None keeps that dimension).
         return_indices: also return the flat index of each maximum in its plane.
 
-{example}        >>> F.adaptive_max_pool{d}d(ember.ones(1, 2{ones}), 3).shape
-        (1, 2{', 3' * d})
-    """),
-        f"max_unpool{d}d": _named(unpool, f"max_unpool{d}d", f"""{d}-D partial inverse of max pooling: values return to their ``indices``, zeros elsewhere.
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_max_pool1d(ember.ones(1, 2, 8), 3).shape
+        (1, 2, 3)
+    """
+    return adaptive_max_pool(input, output_size, return_indices, d=1, op="adaptive_max_pool1d")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """1-D partial inverse of max pooling: values return to their ``indices``, zeros elsewhere.
 
     Args:
-        input: pooled values ``(N, C, {s})``.
-        indices: from ``max_pool{d}d(..., return_indices=True)``.
+        input: pooled values ``(N, C, L)``.
+        indices: from ``max_pool1d(..., return_indices=True)``.
         kernel_size, stride, padding: those of the pooling (they give the default size).
         output_size: the size to restore (needed when pooling floored an odd size).
 
-{example}        >>> y, i = F.max_pool{d}d(ember.ones(1, 2{ones}), 2, return_indices=True)
-        >>> F.max_unpool{d}d(y, i, 2).shape
-        (1, 2{ones})
-    """),
-    }
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> y, i = F.max_pool1d(ember.ones(1, 2, 8), 2, return_indices=True)
+        >>> F.max_unpool1d(y, i, 2).shape
+        (1, 2, 8)
+    """
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, d=1, op="max_unpool1d")
 
 
-for _d in (1, 2, 3):
-    globals().update(_make(_d))
-del _d
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling of ``(N, C, H, W)`` (padding counts as -inf).
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``.
+        kernel_size: window size, an int or 2 ints.
+        stride: window step (default: ``kernel_size``).
+        padding: implicit -inf on both sides, at most half the kernel.
+        dilation: spacing between window taps.
+        ceil_mode: round the output size up (a partial last window counts).
+        return_indices: also return the flat index of each maximum in its plane.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.max_pool2d(ember.ones(1, 2, 8, 8), 2).shape
+        (1, 2, 4, 4)
+    """
+    return _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                                        d=2, op="max_pool2d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """2-D average pooling of ``(N, C, H, W)``.
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched ``(C, H, W)``.
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        padding: implicit zeros on both sides, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padding zeros in the divisor (default True).
+        divisor_override: divide by this number instead.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.avg_pool2d(ember.ones(1, 2, 8, 8), 2).shape
+        (1, 2, 4, 4)
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     d=2, op="avg_pool2d")
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """2-D power-average pooling: ``(sum of x**p over each window) ** (1/p)``.
+
+    ``p = 1`` is sum pooling, ``p -> inf`` max pooling. Follows PyTorch's formula
+    (no padding; negative window sums give NaN for fractional ``1/p``).
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched.
+        norm_type: the power ``p`` (positive).
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lp_pool2d(ember.ones(1, 2, 8, 8), 2, 2).shape
+        (1, 2, 4, 4)
+    """
+    return lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d=2, op="lp_pool2d")
+
+
+def lse_pool2d(input, kernel_size, stride=None, beta=1.0) -> Tensor:
+    """2-D log-sum-exp pooling: ``(1/beta) * log(mean of exp(beta * x) over each window)``.
+
+    A smooth maximum: ``beta -> 0`` gives average pooling, large ``beta`` max
+    pooling; computed with the max-shift so large inputs do not overflow.
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched.
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        beta: sharpness (positive).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lse_pool2d(ember.ones(1, 2, 8, 8), 2).shape
+        (1, 2, 4, 4)
+    """
+    return lse_pool(input, kernel_size, stride, beta, d=2, op="lse_pool2d")
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """2-D average pooling to a fixed output size, whatever the input size.
+
+    Bins follow PyTorch (``start = floor(i * L / out)``, ``end = ceil((i + 1) * L / out)``).
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched.
+        output_size: an int or 2 values (None keeps that dimension).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_avg_pool2d(ember.ones(1, 2, 8, 8), 3).shape
+        (1, 2, 3, 3)
+    """
+    return adaptive_avg_pool(input, output_size, d=2, op="adaptive_avg_pool2d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2-D max pooling to a fixed output size.
+
+    Args:
+        input: ``(N, C, H, W)`` or unbatched.
+        output_size: an int or 2 values (None keeps that dimension).
+        return_indices: also return the flat index of each maximum in its plane.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_max_pool2d(ember.ones(1, 2, 8, 8), 3).shape
+        (1, 2, 3, 3)
+    """
+    return adaptive_max_pool(input, output_size, return_indices, d=2, op="adaptive_max_pool2d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """2-D partial inverse of max pooling: values return to their ``indices``, zeros elsewhere.
+
+    Args:
+        input: pooled values ``(N, C, H, W)``.
+        indices: from ``max_pool2d(..., return_indices=True)``.
+        kernel_size, stride, padding: those of the pooling (they give the default size).
+        output_size: the size to restore (needed when pooling floored an odd size).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> y, i = F.max_pool2d(ember.ones(1, 2, 8, 8), 2, return_indices=True)
+        >>> F.max_unpool2d(y, i, 2).shape
+        (1, 2, 8, 8)
+    """
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, d=2, op="max_unpool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """3-D max pooling of ``(N, C, D, H, W)`` (padding counts as -inf).
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)``.
+        kernel_size: window size, an int or 3 ints.
+        stride: window step (default: ``kernel_size``).
+        padding: implicit -inf on both sides, at most half the kernel.
+        dilation: spacing between window taps.
+        ceil_mode: round the output size up (a partial last window counts).
+        return_indices: also return the flat index of each maximum in its plane.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.max_pool3d(ember.ones(1, 2, 8, 8, 8), 2).shape
+        (1, 2, 4, 4, 4)
+    """
+    return _integer_preserving_max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                                        d=3, op="max_pool3d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """3-D average pooling of ``(N, C, D, H, W)``.
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)``.
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        padding: implicit zeros on both sides, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padding zeros in the divisor (default True).
+        divisor_override: divide by this number instead.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.avg_pool3d(ember.ones(1, 2, 8, 8, 8), 2).shape
+        (1, 2, 4, 4, 4)
+    """
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     d=3, op="avg_pool3d")
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """3-D power-average pooling: ``(sum of x**p over each window) ** (1/p)``.
+
+    ``p = 1`` is sum pooling, ``p -> inf`` max pooling. Follows PyTorch's formula
+    (no padding; negative window sums give NaN for fractional ``1/p``).
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched.
+        norm_type: the power ``p`` (positive).
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lp_pool3d(ember.ones(1, 2, 8, 8, 8), 2, 2).shape
+        (1, 2, 4, 4, 4)
+    """
+    return lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d=3, op="lp_pool3d")
+
+
+def lse_pool3d(input, kernel_size, stride=None, beta=1.0) -> Tensor:
+    """3-D log-sum-exp pooling: ``(1/beta) * log(mean of exp(beta * x) over each window)``.
+
+    A smooth maximum: ``beta -> 0`` gives average pooling, large ``beta`` max
+    pooling; computed with the max-shift so large inputs do not overflow.
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched.
+        kernel_size: window size; stride: window step (default: ``kernel_size``).
+        beta: sharpness (positive).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.lse_pool3d(ember.ones(1, 2, 8, 8, 8), 2).shape
+        (1, 2, 4, 4, 4)
+    """
+    return lse_pool(input, kernel_size, stride, beta, d=3, op="lse_pool3d")
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """3-D average pooling to a fixed output size, whatever the input size.
+
+    Bins follow PyTorch (``start = floor(i * L / out)``, ``end = ceil((i + 1) * L / out)``).
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched.
+        output_size: an int or 3 values (None keeps that dimension).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_avg_pool3d(ember.ones(1, 2, 8, 8, 8), 3).shape
+        (1, 2, 3, 3, 3)
+    """
+    return adaptive_avg_pool(input, output_size, d=3, op="adaptive_avg_pool3d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3-D max pooling to a fixed output size.
+
+    Args:
+        input: ``(N, C, D, H, W)`` or unbatched.
+        output_size: an int or 3 values (None keeps that dimension).
+        return_indices: also return the flat index of each maximum in its plane.
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> F.adaptive_max_pool3d(ember.ones(1, 2, 8, 8, 8), 3).shape
+        (1, 2, 3, 3, 3)
+    """
+    return adaptive_max_pool(input, output_size, return_indices, d=3, op="adaptive_max_pool3d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """3-D partial inverse of max pooling: values return to their ``indices``, zeros elsewhere.
+
+    Args:
+        input: pooled values ``(N, C, D, H, W)``.
+        indices: from ``max_pool3d(..., return_indices=True)``.
+        kernel_size, stride, padding: those of the pooling (they give the default size).
+        output_size: the size to restore (needed when pooling floored an odd size).
+
+    Example:
+        >>> import ember
+        >>> import ember.functional as F
+        >>> y, i = F.max_pool3d(ember.ones(1, 2, 8, 8, 8), 2, return_indices=True)
+        >>> F.max_unpool3d(y, i, 2).shape
+        (1, 2, 8, 8, 8)
+    """
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, d=3, op="max_unpool3d")

@@ -30,7 +30,7 @@ from ..ops import recurrent as R
 from ..ops.checks import float_operand
 from ..ops.movement import reshape
 from ..ops.nn import EmbeddingLookup
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, constant
 from ..errors import ArgumentError
 
 __all__ = ["lstm_layer", "gru_layer", "rnn_layer", "lstm_cell", "gru_cell", "rnn_cell", "sequence_mask"]
@@ -110,7 +110,7 @@ def _bias(b_ih, b_hh, x: Tensor, rows: int, fold: bool):
     """
     zeros = None
     if b_ih is None or b_hh is None:
-        zeros = Tensor._make(array_module(x._data).zeros(rows, dtype=x.dtype), False, None, 0)
+        zeros = constant(array_module(x._data).zeros(rows, dtype=x.dtype))
     b_ih = zeros if b_ih is None else b_ih
     b_hh = zeros if b_hh is None else b_hh
     if not fold:
@@ -122,7 +122,7 @@ def _bias(b_ih, b_hh, x: Tensor, rows: int, fold: bool):
 
 def _zeros_state(x: Tensor, B: int, H: int):
     xp = array_module(x._data)
-    return Tensor._make(xp.zeros((B, H), dtype=x.dtype), False, None, 0)
+    return constant(xp.zeros((B, H), dtype=x.dtype))
 
 
 def _layer_inputs(name, x, h0, w_ih, w_hh, gates, mask, batch_first):

@@ -29,9 +29,9 @@ from ..ops import movement as M
 from ..ops import reduce as R
 from ..ops.checks import float_operand
 from ..ops.conv import conv
-from ..ops.conv_kernels import ConvGeometry
+from ..kernels.geometry import ConvGeometry
 from ..ops.pool import AvgPool
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, constant
 from ..errors import ArgumentError, UnknownModeError
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
@@ -262,7 +262,7 @@ def _uint8_linear_resize(x: Tensor, out, scales, align_corners: bool) -> Tensor:
         moved = xp.moveaxis(data, 2 + axis, -1).astype(xp.int64)
         total = moved @ xp.asarray(weights) + (1 << (precision - 1))
         data = xp.moveaxis(xp.clip(total >> precision, 0, 255).astype(xp.uint8), -1, 2 + axis)
-    return Tensor._make(xp.ascontiguousarray(data), False, None, 0)
+    return constant(xp.ascontiguousarray(data))
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
@@ -330,7 +330,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         if n == o and (mode == "area" or (not align_corners and s == 1.0)):
             continue
         matrix = _resize_matrix(mode, n, o, s, bool(align_corners))
-        weights = Tensor._make(xp.asarray(matrix, dtype=x.dtype), False, None, 0)
+        weights = constant(xp.asarray(matrix, dtype=x.dtype))
         x = M.swapaxes(M.swapaxes(x, 2 + axis, -1) @ weights, 2 + axis, -1)
     if integer_dtype is not None:
         info = xp.iinfo(integer_dtype)
@@ -462,7 +462,7 @@ def _gaussian_window(kernel, sigma, channels, dtype, xp):
         t = np.arange(k) - (k - 1) / 2
         window = np.multiply.outer(window, np.exp(-0.5 * (t / s) ** 2))
     window = np.broadcast_to(window, (1, channels) + tuple(kernel))
-    return Tensor._make(xp.asarray(window / window.sum(), dtype=dtype), False, None, 0)
+    return constant(xp.asarray(window / window.sum(), dtype=dtype))
 
 
 def local_contrast_norm(input: Tensor, kernel_size=9, sigma=None, eps: float = 1e-4) -> Tensor:
@@ -503,7 +503,7 @@ def local_contrast_norm(input: Tensor, kernel_size=9, sigma=None, eps: float = 1
         ((sigma,) * d if isinstance(sigma, (int, float)) else tuple(sigma))
     xp = array_module(x._data)
     window = _gaussian_window(kernel, sigmas, x.shape[1], x.dtype, xp)
-    ones = Tensor._make(xp.ones((1,) + tuple(x.shape[1:]), dtype=x.dtype), False, None, 0)
+    ones = constant(xp.ones((1,) + tuple(x.shape[1:]), dtype=x.dtype))
     coverage = conv(ones, window, padding="same", op=op)  # < 1 only near the borders
 
     def local_mean(t):

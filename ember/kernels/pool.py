@@ -233,6 +233,43 @@ def _tap_offsets(geom: ConvGeometry):
 
 
 # ------------------------------------------------------------------ max pooling
+# ------------------------------------------------------------------ adaptive bins
+def adaptive_bins(length: int, size: int):
+    """PyTorch's adaptive bins: ``(start, end)`` host arrays for ``size`` outputs."""
+    i = np.arange(size)
+    return (i * length) // size, -((-(i + 1) * length) // size)
+
+
+def adaptive_max_indices(data, out):
+    """Per output, the flat index (in its input plane) of the first maximum of its PyTorch adaptive bin.
+
+    ``data`` is ``(N, C, *in)``, ``out`` the output size; NumPy (or CuPy) gathers, no numba version:
+    uneven bins are the rare case of adaptive max pooling (even ones go through :func:`max_pool`).
+    """
+    xp = array_module(data)
+    d = len(out)
+    in_size = data.shape[2:]
+    tables, index = [], []
+    for i, (n, o) in enumerate(zip(in_size, out)):
+        start, end = adaptive_bins(n, o)
+        width = int((end - start).max())
+        # Short bins repeat their last element: a repeat never changes the first maximum.
+        table = xp.asarray(np.minimum(start[:, None] + np.arange(width), end[:, None] - 1))
+        shape = [1] * (2 * d)
+        shape[i], shape[d + i] = o, width
+        tables.append(table)
+        index.append(table.reshape(shape))
+    windows = data[(Ellipsis,) + tuple(index)]  # (N, C, *out, *widths)
+    best = windows.reshape(windows.shape[:2 + d] + (-1,)).argmax(axis=-1)
+    taps = xp.unravel_index(best, windows.shape[2 + d:])
+    flat = 0
+    for i, o in enumerate(out):
+        grid = xp.arange(o).reshape((1,) * (2 + i) + (o,) + (1,) * (d - 1 - i))
+        flat = flat * in_size[i] + tables[i][grid, taps[i]]
+    return flat
+
+
+
 def max_pool(x, geom: ConvGeometry):
     """Window maxima of ``x`` (``(N, C, *S)``, any memory layout) and the winning offsets.
 

@@ -1,6 +1,7 @@
 """The model zoo: the lectures' supervised models, ready to train (see MODELS.md)."""
 from .char_rnn import CharRNN
 from .cifar_convnet import CifarConvNet, cifar_augmentation
+from .digit_strings import DigitStringNet, DigitStrings, collate_digit_strings
 from .classify import ClassifierConfig, random_shift, train_classifier
 from .gpt import TinyGPT
 from .language import LMTrainingConfig, evaluate_language_model, train_language_model
@@ -13,6 +14,9 @@ __all__ = [
            "CharRNN",
            "CifarConvNet",
            "ClassifierConfig",
+           "DigitStringNet",
+           "DigitStrings",
+           "collate_digit_strings",
            "LMTrainingConfig",
            "LeNet5",
            "TinyGPT",

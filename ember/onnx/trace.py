@@ -85,10 +85,10 @@ class _Recorder:
 
 def _decomposed(decompose, arrays, params):
     from ..autograd.grad_mode import no_grad
-    from ..tensor import Tensor
+    from ..tensor import constant
 
     with no_grad():
-        result = decompose(tuple(Tensor._make(a, False, None, 0) for a in arrays), params)
+        result = decompose(tuple(constant(a) for a in arrays), params)
     if isinstance(result, tuple):
         return tuple(t._data for t in result)
     return result._data

@@ -28,7 +28,7 @@ def broadcast_error(op: str, *shapes) -> ShapeError:
 
 def _scalar_tensor(value, like):
     """Turn a Python number into a 0-d tensor whose dtype follows ``like`` (weak typing)."""
-    from ..tensor import Tensor
+    from ..tensor import constant
 
     xp = backend.array_module(like._data)
     kind = like._data.dtype.kind
@@ -47,7 +47,7 @@ def _scalar_tensor(value, like):
     array = xp.asarray(value, dtype=dtype)
     if _Trace.tracer is not None:
         _Trace.tracer.note_fresh(array)
-    return Tensor._make(array, False, None, 0)
+    return constant(array)
 
 
 def binary_operands(op: str, a, b):

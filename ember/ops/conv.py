@@ -13,7 +13,7 @@ All three are bilinear, so each one's vjp and jvp are written with the other two
 (and themselves), and gradients of any order work. A :class:`ConvGeometry`
 (sizes, stride, padding pairs, dilation, groups) describes the *forward*
 convolution; the other two primitives reuse it. The array work lives in
-``conv_kernels.py`` (orchestration) and ``ember/kernels/im2col.py`` (the copies).
+``ember/kernels/conv.py`` (orchestration) and ``ember/kernels/im2col.py`` (the copies).
 
 ``unfold`` / ``fold`` (im2col and its adjoint, col2im) are a second, smaller pair,
 used by log-sum-exp pooling and exposed as in PyTorch.
@@ -27,7 +27,7 @@ from ..backend import array_module
 from ..kernels import im2col as im2col_kernels
 from ..kernels.geometry import ConvGeometry, output_size
 from ..kernels.geometry import prod as _prod
-from . import conv_kernels as K
+from ..kernels import conv as K
 
 __all__ = ["conv", "conv_transpose", "unfold", "fold", "ConvGeometry"]
 
@@ -138,12 +138,12 @@ def channel_sum(g):
     microseconds what a NumPy reduction over axes ``(0, 2, 3)`` of channels-last
     memory (inner runs of C numbers) takes a millisecond for.
     """
-    from ..tensor import Tensor
+    from ..tensor import constant
     from .movement import reshape, transpose
 
     rows = reshape(transpose(g, (0,) + tuple(range(2, g.ndim)) + (1,)), (-1, g.shape[1]))
     xp = array_module(g._data)
-    ones = Tensor._make(xp.ones(rows.shape[0], dtype=g.dtype), False, None, 0)
+    ones = constant(xp.ones(rows.shape[0], dtype=g.dtype))
     return ones @ rows
 
 

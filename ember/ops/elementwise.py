@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import builtins
 
-from ..autograd.function import Function, LinearFunction, apply, array_rule, rule_is_differentiated
+from ..autograd.function import Function, LinearFunction, apply
 from ..backend import array_module, default_dtype, numpy_module
 from ..errors import ArgumentError, DTypeError
+from ..kernels import activation as activation_kernels
 from .checks import binary_operands, float_operand, to_tensor
 
 
@@ -24,9 +25,9 @@ def _needs(ctx, i):
 
 def zeros_like(t):
     """A constant tensor of zeros with ``t``'s shape and dtype (a gradient that is exactly 0)."""
-    from ..tensor import Tensor
+    from ..tensor import constant
 
-    return Tensor._make(array_module(t._data).zeros_like(t._data), False, None, 0)
+    return constant(array_module(t._data).zeros_like(t._data))
 
 
 # ------------------------------------------------------------------ binary arithmetic
@@ -350,15 +351,38 @@ class Tanh(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        if not rule_is_differentiated():
-            return array_rule(_tanh_vjp, g, ctx.out)
-        y = ctx.out
-        return g * (1.0 - y * y)
+        return apply(TanhBackward, (g, ctx.out), {})
 
     @staticmethod
     def jvp(ctx, t):
-        y = ctx.out
-        return t * (1.0 - y * y)
+        return apply(TanhBackward, (t, ctx.out), {})
+
+
+class TanhBackward(Function):
+    """``g * (1 - y * y)``, tanh's derivative from its output ``y``, as a primitive: one kernel
+    forward (:func:`ember.kernels.activation.tanh_backward`), and a vjp of its own, so that
+    gradients of gradients need no second code path."""
+
+    name = "tanh_backward"
+    save_inputs = "all"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return activation_kernels.tanh_backward(g, y)
+
+    @staticmethod
+    def vjp(ctx, u):
+        g, y = ctx.saved
+        return apply(TanhBackward, (u, y), {}), u * g * y * -2.0
+
+    @staticmethod
+    def jvp(ctx, tg, ty):
+        g, y = ctx.inputs
+        out = None if tg is None else apply(TanhBackward, (tg, y), {})
+        if ty is not None:
+            term = g * y * ty * -2.0
+            out = term if out is None else out + term
+        return out
 
 
 class Sigmoid(Function):
@@ -373,15 +397,36 @@ class Sigmoid(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        if not rule_is_differentiated():
-            return array_rule(_sigmoid_vjp, g, ctx.out)
-        y = ctx.out
-        return g * (y * (1.0 - y))
+        return apply(SigmoidBackward, (g, ctx.out), {})
 
     @staticmethod
     def jvp(ctx, t):
-        y = ctx.out
-        return t * (y * (1.0 - y))
+        return apply(SigmoidBackward, (t, ctx.out), {})
+
+
+class SigmoidBackward(Function):
+    """``g * y * (1 - y)``, the sigmoid's derivative from its output ``y`` (see :class:`TanhBackward`)."""
+
+    name = "sigmoid_backward"
+    save_inputs = "all"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return activation_kernels.sigmoid_backward(g, y)
+
+    @staticmethod
+    def vjp(ctx, u):
+        g, y = ctx.saved
+        return apply(SigmoidBackward, (u, y), {}), u * g * (1.0 - 2.0 * y)
+
+    @staticmethod
+    def jvp(ctx, tg, ty):
+        g, y = ctx.inputs
+        out = None if tg is None else apply(SigmoidBackward, (tg, y), {})
+        if ty is not None:
+            term = g * (1.0 - 2.0 * y) * ty
+            out = term if out is None else out + term
+        return out
 
 
 class Relu(Function):
@@ -393,35 +438,32 @@ class Relu(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        if not rule_is_differentiated():
-            return array_rule(_relu_vjp, g, ctx.out)
-        return g * (ctx.out > 0).astype(g.dtype)
+        return apply(ReluBackward, (g, ctx.out), {})
 
     @staticmethod
     def jvp(ctx, t):
-        return t * (ctx.out > 0).astype(t.dtype)
+        return apply(ReluBackward, (t, ctx.out), {})
 
 
-# First-order vjps of the common activations as single array kernels (the hot path);
-# the composed forms above are used when the rule itself is differentiated.
-def _tanh_vjp(g, y):
-    xp = array_module(y)
-    out = xp.multiply(y, y, out=xp.empty_like(y))  # an array even when y is 0-d (y * y is a scalar)
-    xp.subtract(1.0, out, out=out)
-    out *= g
-    return out
+class ReluBackward(Function):
+    """``g * (y > 0)``, ReLU's derivative from its output ``y`` (see :class:`TanhBackward`).
 
+    Its derivative in ``y`` is zero almost everywhere, so only ``g`` gets a gradient."""
 
-def _sigmoid_vjp(g, y):
-    xp = array_module(y)
-    out = xp.subtract(1.0, y, out=xp.empty_like(y))
-    out *= y
-    out *= g
-    return out
+    name = "relu_backward"
+    save_inputs = (1,)
 
+    @staticmethod
+    def forward(ctx, g, y):
+        return activation_kernels.relu_backward(g, y)
 
-def _relu_vjp(g, y):
-    return g * (y > 0)
+    @staticmethod
+    def vjp(ctx, u):
+        return apply(ReluBackward, (u, ctx.saved[0]), {}), None
+
+    @staticmethod
+    def jvp(ctx, tg, ty):
+        return None if tg is None else apply(ReluBackward, (tg, ctx.inputs[1]), {})
 
 
 class Sin(Function):

@@ -108,7 +108,7 @@ def _scatter(op: str, x, dim, index, src, reduce, include_self: bool):
     x = to_tensor(x)
     dim = M._axis(op, dim, x.ndim)
     idx = _index_tensor(op, index, x)
-    from ..tensor import Tensor
+    from ..tensor import Tensor, constant
 
     if isinstance(src, Tensor):
         if src.dtype != x.dtype:
@@ -118,7 +118,7 @@ def _scatter(op: str, x, dim, index, src, reduce, include_self: bool):
         _check_index_fits(op, idx, dim, x.shape, src.shape if src.ndim else None)
     else:
         _check_index_fits(op, idx, dim, x.shape)
-        src = Tensor._make(array_module(x._data).asarray(src, dtype=x.dtype), False, None, 0)
+        src = constant(array_module(x._data).asarray(src, dtype=x.dtype))
     return apply(Scatter, (x, src), {"index": idx, "axis": dim, "reduce": reduce, "include_self": include_self})
 
 
@@ -257,7 +257,7 @@ def nonzero(input, *, as_tuple: bool = False):
         >>> ember.nonzero(ember.tensor([0, 3, 0, 5])).tolist()
         [[1], [3]]
     """
-    from ..tensor import Tensor
+    from ..tensor import constant
 
     from ..autograd.tracing import _Trace
 
@@ -268,11 +268,11 @@ def nonzero(input, *, as_tuple: bool = False):
     data = x._data.reshape(1) if x.ndim == 0 else x._data
     found = xp.nonzero(data)
     if as_tuple:
-        return tuple(Tensor._make(f.astype(xp.int64), False, None, 0) for f in found)
+        return tuple(constant(f.astype(xp.int64)) for f in found)
     stacked = xp.stack(found, axis=1) if found else xp.zeros((0, 0), dtype=xp.int64)
     if x.ndim == 0:
         stacked = stacked[:, :0]
-    return Tensor._make(stacked.astype(xp.int64), False, None, 0)
+    return constant(stacked.astype(xp.int64))
 
 
 def argwhere(input):

@@ -209,7 +209,7 @@ def _einsum_operand_grad(g, operands, i, terms, output, spare):
     (summed away) comes back by contracting with a vector of ones, and a repeated
     index within the term (a diagonal) comes back through identity matrices.
     """
-    from ..tensor import Tensor
+    from ..tensor import constant
 
     term = terms[i]
     xp = array_module(g._data)
@@ -226,14 +226,14 @@ def _einsum_operand_grad(g, operands, i, terms, output, spare):
             fresh = spare.pop(0)
             target.append(fresh)
             extra_terms.append(c + fresh)
-            extra_ops.append(Tensor._make(xp.eye(sizes[c], dtype=g._data.dtype), False, None, 0))
+            extra_ops.append(constant(xp.eye(sizes[c], dtype=g._data.dtype)))
         else:
             seen.add(c)
             target.append(c)
     for c in seen:
         if c not in available:
             extra_terms.append(c)
-            extra_ops.append(Tensor._make(xp.ones(sizes[c], dtype=g._data.dtype), False, None, 0))
+            extra_ops.append(constant(xp.ones(sizes[c], dtype=g._data.dtype)))
     all_terms = [output] + others_terms + extra_terms
     all_ops = (g,) + tuple(others) + tuple(extra_ops)
     return apply(Einsum, all_ops, {"terms": tuple(all_terms), "output": "".join(target),

@@ -23,7 +23,7 @@ from ..kernels.geometry import ConvGeometry
 from ..kernels.geometry import prod as _prod
 from .conv import as_tuple, check_rank
 
-__all__ = ["max_pool", "avg_pool", "pool_geometry"]
+__all__ = ["max_pool", "avg_pool", "pool_geometry", "adaptive_max_indices"]
 
 
 # ------------------------------------------------------------------ geometry
@@ -122,6 +122,23 @@ class MaxPoolIndices(Function):
     @staticmethod
     def forward(ctx, x, geom):
         return K.max_pool_indices(K.max_pool(x, geom)[1], geom)
+
+
+class AdaptiveMaxIndices(Function):
+    """Flat indices of the first maximum of each of PyTorch's adaptive bins (uneven bins)."""
+
+    name = "adaptive_max_indices"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, out):
+        return K.adaptive_max_indices(x, out)
+
+
+def adaptive_max_indices(x, out: tuple):
+    """The flat index, in its ``(N, C)`` plane, of each adaptive bin's first maximum (a primitive,
+    so that ``ember.compile`` replays it)."""
+    return apply(AdaptiveMaxIndices, (x,), {"out": tuple(out)})
 
 
 def _prepare(op, x, d):

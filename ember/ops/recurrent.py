@@ -24,13 +24,14 @@ arithmetic a third faster than on column slices of a ``(B, 4H)`` array, and
 OpenBLAS runs the four ``(B, H) @ (H, H)`` products of a step faster than one
 ``(B, H) @ (H, 4H)`` product. The weights keep PyTorch's ``(G*H, in)`` layout.
 
-Gradients of gradients and forward mode: the NumPy backward returns constants,
-so it serves first-order reverse mode only. When a higher-order derivative is
-being recorded (``create_graph=True``) or a forward-mode level is live, the rules
-differentiate :func:`reference_layer` instead: the same recurrence written per
+Gradients of gradients and forward mode: the backward (BPTT) is a primitive of its
+own, :class:`LayerBackward`, whose forward is the NumPy kernel below. Its vjp and
+jvp differentiate :func:`reference_layer` instead: the same recurrence written per
 step with ordinary Ember ops, whose derivatives of every order come from those
-ops' rules. ``tests/ops/test_recurrent_ops.py`` checks the two paths against
-each other, against finite differences and against PyTorch.
+ops' rules. So first-order backward passes always run the kernel, and a
+second-order derivative goes through the reference only where it is asked for.
+``tests/ops/test_recurrent_ops.py`` checks the two against each other, against
+finite differences and against PyTorch.
 
 Masks: a boolean ``mask`` of shape ``(T, B)`` marks the valid steps; at a masked
 step the state is carried over unchanged and the output is zero (what
@@ -43,19 +44,12 @@ from __future__ import annotations
 import weakref
 
 from ..autograd.forward import _Fwd
-from ..autograd.function import Function, apply, array_rule
-from ..autograd.grad_mode import _State
+from ..autograd.function import Function, apply, with_outputs
 from ..backend import array_module
 from .elementwise import relu, sigmoid, tanh, where
 from .linalg import matmul
 from .movement import stack, swapaxes
 from ..errors import ArgumentError
-
-
-def _const(array):
-    from ..tensor import Tensor
-
-    return Tensor._make(array, False, None, 0)
 
 
 class _ScratchPool:
@@ -391,9 +385,9 @@ def _layer_forward(cell, ctx, inputs, mask, reverse, batch_first, params, lookup
     return (out,) + finals
 
 
-def _backward_rule(*arrays, cell, params, needs, n_grads, tape_keys):
-    """The BPTT kernel run through ``array_rule``: output gradients, saved inputs and the
-    forward's tape arrive as arrays; the wanted input gradients leave as arrays."""
+def _backward_kernel(*arrays, cell, params, needs, n_grads, tape_keys):
+    """:class:`LayerBackward`'s forward: output gradients, saved inputs and the forward's
+    tape arrive as arrays; the wanted input gradients leave as arrays."""
     grads, tape_arrays = arrays[:n_grads], arrays[len(arrays) - len(tape_keys):]
     saved = arrays[n_grads:len(arrays) - len(tape_keys)]
     results = _layer_backward(cell, params, dict(zip(tape_keys, tape_arrays)), saved, needs, list(grads))
@@ -470,7 +464,9 @@ def reference_layer(cell, *inputs, mask, reverse, batch_first, params, lookup=No
     rules fall back to it for higher-order and forward-mode differentiation.
     With ``lookup``, the first input is an embedding table read at those indices.
     """
-    from .nn import embedding, linear
+    from ..tensor import constant
+    from .embedding import embedding
+    from .linear import linear
 
     x, w_ih, w_hh, biases, states = _split(cell, inputs)
     if lookup is not None:
@@ -487,19 +483,13 @@ def reference_layer(cell, *inputs, mask, reverse, batch_first, params, lookup=No
             outs[t] = new[0]
             states = new
         else:
-            m = _const(mask[t][:, None])
+            m = constant(mask[t][:, None])
             outs[t] = where(m, new[0], 0.0)
             states = [where(m, s_new, s) for s_new, s in zip(new, states)]
     return (stack(outs, axis=1 if batch_first else 0),) + tuple(states)
 
 
 # ------------------------------------------------------------------ the primitives
-def _higher_order_wanted() -> bool:
-    # create_graph=True records the backward; a live forward-mode level needs
-    # tangents of the backward's results (forward-over-reverse, e.g. hvp).
-    return _State.enabled or bool(_Fwd.stack)
-
-
 class _Layer(Function):
     """Base of the three layer primitives: inputs ``(x, w_ih, w_hh, *biases, *states)``."""
 
@@ -512,15 +502,16 @@ class _Layer(Function):
 
     @classmethod
     def vjp(cls, ctx, *grads):
-        if _higher_order_wanted():
-            return _reference_vjp(cls.cell, ctx, grads)
-        # One traceable kernel (so ember.compile replays it) fed every array it reads.
+        from ..tensor import constant
+
+        # One primitive (so ember.compile replays it) fed every array the kernel reads.
         needs = tuple(edge is not None for edge in ctx.edges)
         tape_keys = tuple(ctx.stash)
-        tensors = tuple(grads) + tuple(ctx.saved) + tuple(_const(ctx.stash[k]) for k in tape_keys)
+        tensors = tuple(grads) + tuple(ctx.saved) + tuple(constant(ctx.stash[k]) for k in tape_keys)
         wanted = [i for i, need in enumerate(needs) if need]
-        outs = array_rule(_backward_rule, *tensors, n_outputs=len(wanted), cell=cls.cell, params=ctx.params,
-                          needs=needs, n_grads=len(grads), tape_keys=tape_keys)
+        outs = apply(with_outputs(LayerBackward, len(wanted)), tensors,
+                     {"cell": cls.cell, "params": ctx.params, "needs": needs, "n_grads": len(grads),
+                      "tape_keys": tape_keys})
         outs = outs if len(wanted) > 1 else (outs,)
         results = [None] * len(needs)
         for i, out in zip(wanted, outs):
@@ -562,24 +553,74 @@ class RnnLayer(_Layer):
     cell = _RnnCell
 
 
-def _reference_vjp(cell, ctx, grads):
+class LayerBackward(Function):
+    """BPTT of one layer direction: the wanted input gradients of a layer primitive.
+
+    Inputs: the layer's output gradients (``n_grads``), its inputs, then its tape
+    (constants). The forward is the NumPy kernel; the vjp and jvp differentiate
+    the first-order gradients of :func:`reference_layer`, so derivatives of every
+    order exist while first-order backward passes never leave the kernel.
+    """
+
+    name = "recurrent_layer_backward"
+    save_inputs = "all"
+
+    @staticmethod
+    def forward(ctx, *arrays, cell, params, needs, n_grads, tape_keys):
+        return _backward_kernel(*arrays, cell=cell, params=params, needs=needs, n_grads=n_grads,
+                                tape_keys=tape_keys)
+
+    @staticmethod
+    def vjp(ctx, *cotangents):
+        from ..autograd.functional import vjp
+
+        values = ctx.saved
+        arguments = len(values) - len(ctx.params["tape_keys"])
+        positions = [i for i in range(arguments) if ctx.edges[i] is not None]
+        _, pullback = vjp(lambda *chosen: _reference_gradients(ctx.params, _with(values[:arguments], positions,
+                                                                                 chosen)),
+                          *[values[i] for i in positions])
+        chosen_grads = pullback(tuple(cotangents) if len(cotangents) > 1 else cotangents[0])
+        result = [None] * len(values)
+        for position, g in zip(positions, chosen_grads):
+            result[position] = g
+        return tuple(result)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        # As in _reference_tangents: the reference must carry this level's tangents.
+        level = _Fwd.limit
+        _Fwd.limit = level + 1
+        try:
+            outs = _reference_gradients(ctx.params, ctx.inputs[:len(ctx.inputs) - len(ctx.params["tape_keys"])])
+        finally:
+            _Fwd.limit = level
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        tangents_out = tuple(o._tangent.get(level) if o._tangent else None for o in outs)
+        return tangents_out if len(tangents_out) > 1 else tangents_out[0]
+
+
+def _with(values, positions, chosen):
+    """``values`` with the entries at ``positions`` replaced by ``chosen``."""
+    full = list(values)
+    for position, x in zip(positions, chosen):
+        full[position] = x
+    return full
+
+
+def _reference_gradients(p, values):
+    """The wanted input gradients of :func:`reference_layer`, as differentiable tensors.
+
+    ``values`` are the layer's output gradients followed by its inputs.
+    """
     from ..autograd.functional import vjp
 
-    inputs = ctx.saved
-    positions = [i for i, edge in enumerate(ctx.edges) if edge is not None]
-
-    def partial(*chosen):
-        full = list(inputs)
-        for position, x in zip(positions, chosen):
-            full[position] = x
-        return reference_layer(cell, *full, **ctx.params)
-
-    _, pullback = vjp(partial, *[inputs[i] for i in positions])
-    chosen_grads = pullback(tuple(grads))
-    result = [None] * len(inputs)
-    for position, g in zip(positions, chosen_grads):
-        result[position] = g
-    return tuple(result)
+    grads, inputs = list(values[:p["n_grads"]]), list(values[p["n_grads"]:])
+    wanted = [i for i, need in enumerate(p["needs"]) if need]
+    _, pullback = vjp(lambda *chosen: reference_layer(p["cell"], *_with(inputs, wanted, chosen), **p["params"]),
+                      *[inputs[i] for i in wanted])
+    out = pullback(tuple(grads))
+    return tuple(out) if len(out) > 1 else out[0]
 
 
 def _reference_tangents(cell, ctx):

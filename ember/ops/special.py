@@ -1,9 +1,9 @@
 """Special functions: ``erf``, ``erfc`` and ``erfinv`` (``torch.special``'s error functions).
 
 NumPy has none of them. The arithmetic is W. J. Cody's rational approximations
-(the coefficients and the ``exp(-y*y)`` split live in :mod:`ember.ops.nn`, whose
-``erf_array`` is the float64 error function the GELU kernels also use), so one
-erf serves the whole package:
+(the coefficients and the ``exp(-y*y)`` split live in :mod:`ember.kernels.elementwise`,
+whose ``erf`` is the error function the GELU kernels also use), so one erf serves
+the whole package:
 
 * ``erf`` and ``erfc`` are evaluated in float64 and rounded once to the input's
   dtype, which makes float32 results correctly rounded in all but rare ties.
@@ -29,7 +29,7 @@ import math
 
 from ..autograd.function import Function, apply
 from ..backend import array_module, numpy_module
-from . import nn as _nn
+from ..kernels import elementwise as _erf_math
 from .checks import float_operand
 from .elementwise import exp
 
@@ -48,7 +48,7 @@ def _in_float64(fn, x):
 
 
 def _erf64(xp, x):
-    return _nn._erf_double(xp, x)
+    return _erf_math.erf_double(xp, x)
 
 
 def _erfc_tail(xp, y):
@@ -56,16 +56,16 @@ def _erfc_tail(xp, y):
     out = xp.empty_like(y)
     middle = y <= 4.0
     ym = y[middle]
-    num = _nn._horner(xp, ym, (_nn._ERF_C[8],) + _nn._ERF_C[:7]) * ym
-    den = _nn._horner(xp, ym, (1.0,) + _nn._ERF_D[:7]) * ym
-    out[middle] = _nn._exp_neg_square(xp, ym) * (num + _nn._ERF_C[7]) / (den + _nn._ERF_D[7])
+    num = _erf_math.horner(xp, ym, (_erf_math.ERF_C[8],) + _erf_math.ERF_C[:7]) * ym
+    den = _erf_math.horner(xp, ym, (1.0,) + _erf_math.ERF_D[:7]) * ym
+    out[middle] = _erf_math.exp_neg_square(xp, ym) * (num + _erf_math.ERF_C[7]) / (den + _erf_math.ERF_D[7])
     large = ~middle
     yl = xp.minimum(y[large], 1e8)  # erfc underflows long before; avoids inf / inf
     z = 1.0 / (yl * yl)
-    num = _nn._horner(xp, z, (_nn._ERF_P[5],) + _nn._ERF_P[:4]) * z
-    den = _nn._horner(xp, z, (1.0,) + _nn._ERF_Q[:4]) * z
-    ratio = (_nn._RSQRT_PI - z * (num + _nn._ERF_P[4]) / (den + _nn._ERF_Q[4])) / yl
-    out[large] = _nn._exp_neg_square(xp, yl) * ratio
+    num = _erf_math.horner(xp, z, (_erf_math.ERF_P[5],) + _erf_math.ERF_P[:4]) * z
+    den = _erf_math.horner(xp, z, (1.0,) + _erf_math.ERF_Q[:4]) * z
+    ratio = (_erf_math.RSQRT_PI - z * (num + _erf_math.ERF_P[4]) / (den + _erf_math.ERF_Q[4])) / yl
+    out[large] = _erf_math.exp_neg_square(xp, yl) * ratio
     return out
 
 

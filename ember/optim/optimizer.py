@@ -20,7 +20,7 @@ from .. import backend
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tracing import opaque
 from ..kernels.optim import decayed_grad  # noqa: F401 - the optimizers' shared L2/maximize rule
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 from .options import Rule, check_known
 
 __all__ = ["Optimizer"]
@@ -38,11 +38,11 @@ def _saved(key: str, value: Any) -> Any:
     """A state entry as :meth:`Optimizer.state_dict` gives it: arrays (also inside lists) become
     ember Tensors holding a copy; the ``'step'`` counter a 0-d float32 tensor, as in PyTorch."""
     if hasattr(value, "shape"):
-        return Tensor._make(value.copy(), False, None, 0)
+        return constant(value.copy())
     if isinstance(value, list):
         return [_saved("", v) for v in value]
     if key == "step" and isinstance(value, int):
-        return Tensor._make(backend.numpy_module().asarray(value, dtype="float32"), False, None, 0)
+        return constant(backend.numpy_module().asarray(value, dtype="float32"))
     return value
 
 

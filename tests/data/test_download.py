@@ -254,3 +254,13 @@ def test_ensure_files_verifies_present_files(tmp_path):
         ensure_files("Demo", "demo", [remote(tmp_path)], root=tmp_path / "data")
     assert info.value.path == str(folder / "payload.bin")
     ensure_files("Demo", "demo", [remote(tmp_path)], root=tmp_path / "data", verify=False)
+
+
+def test_an_oversized_download_stops_at_the_expected_size(tmp_path):
+    # A server sending more than the published size is cut off, not read to the end.
+    src = tmp_path / "big.bin"
+    src.write_bytes(bytes(5 << 20))
+    dest = tmp_path / "copy.bin"
+    with pytest.raises(DataError, match=r"got 1048576\+ bytes, expected 1000 \(stopped reading\)"):
+        download_url(src.as_uri(), dest, size=1000, progress=False)
+    assert not dest.exists() and not list(tmp_path.glob(".copy.bin.*"))

@@ -69,6 +69,8 @@ def test_load_mnist_is_keras_shaped(shared_data):
 
 
 def test_fashion_mnist_counts_from_the_readme(shared_data):
+    if not (shared_data / "fashion-mnist").is_dir():
+        pytest.skip(f"Fashion-MNIST not found in {shared_data}")
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert np.bincount(y_train).tolist() == [6000] * 10
@@ -109,22 +111,42 @@ def test_sample_directory_is_never_written(tmp_path, monkeypatch):
 
 
 def test_decoded_arrays_come_from_the_npy_cache(shared_data, tmp_path, monkeypatch):
+    # A private copy whose folder has no write bit: the cache must go to $EMBER_CACHE
+    # whatever the permissions of the real data directory are on this machine.
+    folder = copy_test_split(shared_data, tmp_path / "data" / "mnist")
     monkeypatch.setenv("EMBER_CACHE", str(tmp_path / "cache"))
-    shared_before = sorted(os.listdir(shared_data / "mnist"))
-    first = MNIST(train=False)
-    cached = sorted(p.name for p in (tmp_path / "cache").glob("*.npy"))
-    assert len(cached) == 2
-    assert all(name.startswith("t10k-images-idx3-ubyte.gz.") for name in cached)
-    assert sorted(os.listdir(shared_data / "mnist")) == shared_before  # read-only data untouched
+    folder.chmod(0o555)
+    try:
+        first = MNIST(root=tmp_path / "data", train=False)
+        cached = sorted(p.name for p in (tmp_path / "cache").glob("*.npy"))
+        assert len(cached) == 2
+        assert all(name.startswith("t10k-images-idx3-ubyte.gz.") for name in cached)
+        assert sorted(os.listdir(folder)) == ["t10k-images-idx3-ubyte.gz",
+                                              "t10k-labels-idx1-ubyte.gz"]  # read-only: untouched
 
-    def no_decoding(*args, **kwargs):
-        raise AssertionError("decoded again instead of loading the .npy cache")
+        def no_decoding(*args, **kwargs):
+            raise AssertionError("decoded again instead of loading the .npy cache")
 
-    monkeypatch.setattr(mnist_module, "read_idx", no_decoding)
-    second = MNIST(train=False)
+        monkeypatch.setattr(mnist_module, "read_idx", no_decoding)
+        second = MNIST(root=tmp_path / "data", train=False)
+    finally:
+        folder.chmod(0o755)
     assert np.array_equal(first.data, second.data) and np.array_equal(first.targets, second.targets)
     arrays = [np.load(tmp_path / "cache" / name, allow_pickle=False) for name in cached]
     assert {a.dtype for a in arrays} == {np.dtype(np.uint8), np.dtype(np.int64)}
+
+
+def test_a_writable_data_directory_gets_the_cache_beside_its_files(shared_data, tmp_path,
+                                                                     monkeypatch):
+    # The reproduction of the issue: $EMBER_DATA pointing at a contributor's own copy.
+    copy_test_split(shared_data, tmp_path / "data" / "mnist")
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("EMBER_CACHE", str(tmp_path / "cache"))
+    MNIST(train=False)
+    assert len(list((tmp_path / "data" / "mnist").glob("*.npy"))) == 2
+    assert not list((tmp_path / "cache").glob("*.npy"))
+    monkeypatch.setattr(mnist_module, "read_idx", lambda *a, **k: 1 / 0)
+    assert len(MNIST(train=False)) == 10000  # read back from beside the files
 
 
 def copy_test_split(shared_data, folder):
@@ -213,3 +235,71 @@ def test_download_from_mirrors_falls_through_and_verifies(shared_data, tmp_path,
     # present files are not downloaded again
     monkeypatch.setattr(MNIST, "mirrors", ("file:///nonexistent/mirror/",))
     assert len(MNIST(root=tmp_path, train=False, download=True)) == 10000
+
+
+# --------------------------------------------------------------------------- offline fallback
+UNREACHABLE = ("file:///nonexistent/mirror/", "http://127.0.0.1:9/mnist/")
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No copy of MNIST anywhere and no mirror reachable; the fallback note not yet shown."""
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "empty"))
+    monkeypatch.setattr(MNIST, "mirrors", UNREACHABLE)
+    monkeypatch.setattr(mnist_module, "_NOTED", set())
+    return tmp_path / "empty" / "mnist"
+
+
+def test_offline_fallback_is_a_fixed_split_of_the_sample(offline, capsys):
+    train = mnist_module.mnist_or_sample(train=True)
+    test = mnist_module.mnist_or_sample(train=False)
+    sample = mnist_sample()
+    assert len(train) == 8000 and len(test) == 2000
+    assert np.array_equal(train.data, sample.data[:8000])
+    assert np.array_equal(test.targets, sample.targets[8000:])
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"ember.data: MNIST training files are not in {offline} (add --download, or "
+                   "download=True, to fetch them); using the MNIST sample shipped with Ember "
+                   "instead: its first 8,000 images train, its last 2,000 test"]
+
+
+def test_offline_fallback_after_a_failed_download(offline, capsys):
+    assert len(mnist_module.mnist_or_sample(train=True, download=True, progress=False)) == 8000
+    err = capsys.readouterr().err
+    assert "could not be downloaded (no network?)" in err and len(err.splitlines()) == 1
+    assert not list(offline.glob("*"))  # nothing half-downloaded
+
+
+def test_no_fallback_when_the_data_is_present_or_downloadable(shared_data, tmp_path, monkeypatch,
+                                                                capsys):
+    monkeypatch.setattr(mnist_module, "_NOTED", set())
+    assert len(mnist_module.mnist_or_sample(train=True)) == 60000
+    assert len(mnist_module.mnist_or_sample(train=False)) == 10000
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path))
+    monkeypatch.setattr(MNIST, "mirrors", (UNREACHABLE[0], (shared_data / "mnist").as_uri() + "/"))
+    train = mnist_module.mnist_or_sample(train=True, download=True, progress=False)
+    assert len(train) == 60000 and train.directory == tmp_path / "mnist"
+    assert capsys.readouterr().err == ""
+
+
+def test_present_but_corrupt_training_files_are_not_papered_over(write_mnist, tmp_path,
+                                                                   monkeypatch):
+    folder = write_mnist(np.zeros((3, 28, 28), np.uint8), np.array([1, 2, 3], np.uint8),
+                         split="train")
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path))
+    with pytest.raises(DataError, match="size is"):
+        mnist_module.mnist_or_sample(train=True)
+
+
+def test_readme_first_command_trains_offline_on_the_sample(offline, tmp_path, capsys):
+    from ember.cli import main
+
+    out = tmp_path / "runs" / "mlp"
+    assert main(["train", "mlp", "--epochs", "2", "--download", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("using the MNIST sample shipped with Ember") == 1
+    test_line = next(l for l in captured.out.splitlines() if l.startswith("test: "))
+    assert float(test_line.rsplit("accuracy: ", 1)[1]) > 0.85  # measured: 0.9515
+    assert main(["evaluate", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["mlp on the mnist test set", test_line]

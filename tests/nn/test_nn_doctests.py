@@ -6,10 +6,11 @@ import sys
 import pytest
 
 MODULES = [
-    "ember.ops.nn", "ember.functional.activation", "ember.functional.loss", "ember.functional.linear",
+    "ember.ops.softmax", "ember.ops.nll", "ember.ops.linear", "ember.ops.gelu", "ember.ops.normalization",
+    "ember.ops.embedding", "ember.functional.activation", "ember.functional.loss", "ember.functional.linear",
     "ember.functional.norm", "ember.functional.dropout", "ember.functional.embedding",
     "ember.nn.layers.linear", "ember.nn.layers.activation", "ember.nn.layers.dropout", "ember.nn.layers.norm",
-    "ember.nn.layers.embedding", "ember.nn.layers.loss", "ember.nn.layers.flatten", "ember.nn.init",
+    "ember.nn.layers.embedding", "ember.nn.layers.loss", "ember.nn.layers.pool", "ember.functional.pool", "ember.nn.layers.flatten", "ember.nn.init",
     "ember.nn.utils", "ember.nn.module", "ember.nn.containers",
 ]
 

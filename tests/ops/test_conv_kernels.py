@@ -4,7 +4,7 @@ The pooling kernels are tested in tests/kernels/test_pool.py."""
 import numpy as np
 import pytest
 
-from ember.ops import conv_kernels as K
+from ember.kernels import conv as K
 
 
 def geometry(x_shape, w_shape, stride=1, pad=0, dilation=1, groups=1):

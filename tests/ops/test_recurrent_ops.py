@@ -1,9 +1,9 @@
 """The fused recurrent layer primitives: NumPy BPTT, the Ember reference, finite differences, each other.
 
-``gradcheck`` with inputs that do not require grad exercises the fast NumPy
-backward (first order, no graph recorded); with inputs that require grad the
-rules take the composed reference path, which ``gradgradcheck`` differentiates
-twice. Forward mode always goes through the reference.
+First-order backward passes always run the NumPy BPTT kernel (the
+``LayerBackward`` primitive); ``gradgradcheck`` differentiates that primitive,
+whose vjp goes through the composed reference. Forward mode always goes through
+the reference.
 """
 import numpy as np
 import pytest

@@ -64,6 +64,16 @@ ARCHIVE_URLS = ("https://dl.fbaipublicfiles.com/babi/tasks_1-20_v1-2.tar.gz",
                 "http://www.thespermwhale.com/jaseweston/babi/tasks_1-20_v1-2.tar.gz",
                 "https://s3.amazonaws.com/text-datasets/babi_tasks_1-20_v1-2.tar.gz")
 PAD, UNK = "<pad>", "<unk>"
+#: Longest line ID accepted: bAbI IDs are small story positions; a 5,000-digit "ID" is
+#: damage, and int() would refuse it with a bare ValueError.
+_MAX_ID_DIGITS = 9
+_ID = re.compile(r"[0-9]{1,%d}" % _MAX_ID_DIGITS, re.ASCII)
+#: Padded arrays may hold this many int64 elements per byte of the file (the real
+#: files need at most 3.2) before a crafted file is refused: a few long stories with
+#: many questions would otherwise ask for questions x longest story x longest sentence.
+_ELEMENTS_PER_BYTE = 64
+#: Largest task file accepted from the archive (the real ``en/`` files are under 1 MB).
+_MAX_FILE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -109,10 +119,11 @@ def parse_babi(text: str, name: PathLike = "<text>") -> Tuple[List[BabiQuestion]
     """Parse a bAbI file's text into questions; also return the number of stories.
 
     Raises:
-        DataError: A malformed line (naming the file and line number): no ID,
-            IDs that do not count up from 1 within a story, a question line
-            without three tab-separated fields, or a supporting fact that is not
-            an earlier statement of the same story.
+        DataError: A malformed line (naming the file and line number): no ID or
+            one that is not 1 to 9 ASCII digits, IDs that do not count up from 1
+            within a story, an empty statement, a question line without three
+            tab-separated fields or with an empty question or answer, or a
+            supporting fact that is not an earlier statement of the same story.
 
     Example:
         >>> questions, stories = parse_babi("1 A is here.\\n2 Where is A?\\there\\t1\\n1 B.\\n")
@@ -127,8 +138,11 @@ def parse_babi(text: str, name: PathLike = "<text>") -> Tuple[List[BabiQuestion]
         if not line.strip():
             continue
         head, _, rest = line.partition(" ")
-        if not head.isdigit():
-            raise DataError(f"line {lineno}: expected 'ID text', got {line[:60]!r}", name)
+        # ASCII digits only, and few of them: str.isdigit() accepts '²' and int()
+        # refuses more than 4,300 digits, both as bare ValueErrors.
+        if not _ID.fullmatch(head):
+            raise DataError(f"line {lineno}: expected 'ID text' with an ID of 1 to "
+                            f"{_MAX_ID_DIGITS} digits 0-9, got {line[:60]!r}", name)
         line_id = int(head)
         if line_id == 1:
             stories += 1
@@ -138,19 +152,26 @@ def parse_babi(text: str, name: PathLike = "<text>") -> Tuple[List[BabiQuestion]
                             "count up from 1 within each story", name)
         previous = line_id
         if "\t" not in rest:
+            statement = rest.strip()
+            if not statement:
+                raise DataError(f"line {lineno}: statement {line_id} is empty", name)
             position[line_id] = len(story)
-            story.append(rest.strip())
+            story.append(statement)
             continue
         fields = rest.split("\t")
         if len(fields) != 3:
             raise DataError(f"line {lineno}: a question line needs question<TAB>answer<TAB>"
                             f"supporting fact IDs, got {len(fields)} field(s)", name)
         question, answer, support = (f.strip() for f in fields)
-        try:
-            support_ids = [int(s) for s in support.split()]
-        except ValueError:
-            raise DataError(f"line {lineno}: supporting fact IDs must be integers, got "
-                            f"{support!r}", name) from None
+        if not question or not answer:
+            raise DataError(f"line {lineno}: a question line needs a non-empty question and "
+                            f"answer, got question {question!r} and answer {answer!r}", name)
+        support_ids = []
+        for s in support.split():
+            if not _ID.fullmatch(s):
+                raise DataError(f"line {lineno}: supporting fact IDs must be integers of 1 to "
+                                f"{_MAX_ID_DIGITS} digits 0-9, got {support[:60]!r}", name)
+            support_ids.append(int(s))
         for s in support_ids:
             if s not in position:
                 raise DataError(f"line {lineno}: supporting fact {s} is not an earlier statement "
@@ -193,7 +214,8 @@ def find_babi(root: Optional[PathLike] = None, download_missing: bool = False,
         if not archive.is_file():
             download_url(ARCHIVE_URLS, archive, progress=progress)
         everything = [task_file(t, s) for t in TASKS for s in ("train", "test")]
-        extract_members(archive, {f"tasks_1-20_v1-2/{n}": directory / n for n in everything})
+        extract_members(archive, {f"tasks_1-20_v1-2/{n}": directory / n for n in everything},
+                        max_size=_MAX_FILE_BYTES)
     if verify:
         for f in files:
             check_file(directory / f.name, md5=f.md5)
@@ -246,9 +268,12 @@ class BabiTask(Dataset):
         directory = find_babi(root, download, [task], verify, progress)
         self.path = directory / task_file(task, self.split)
         self.questions, self.num_stories = parse_babi(read_text(self.path), self.path)
+        if not self.questions:
+            raise DataError("no questions: not a bAbI task file (or an empty one)", self.path)
         if vocab is None:
+            train_path = directory / task_file(task, "train")
             train_questions = self.questions if train else \
-                parse_babi(read_text(directory / task_file(task, "train")))[0]
+                parse_babi(read_text(train_path), train_path)[0]
             vocab = build_vocab(train_questions, lowercase)
         self.vocab = vocab
         self._vectorize(memory_size, sentence_len, question_len)
@@ -275,6 +300,9 @@ class BabiTask(Dataset):
         width = sentence_len or max((len(encoded[r]) for r in story_rows), default=1) or 1
         qwidth = question_len or max(len(encoded[r]) for r in query_refs) or 1
 
+        if None in (memory_size, sentence_len, question_len):
+            self._check_array_size(len(self.questions), memory, width, qwidth)
+
         def padded(w: int) -> np.ndarray:
             out = np.zeros((len(encoded), w), dtype=np.int64)
             for i, ids in enumerate(encoded):
@@ -297,6 +325,16 @@ class BabiTask(Dataset):
         self.queries = padded(qwidth)[np.asarray(query_refs, dtype=np.int64)]
         self.answers = np.array([self.vocab.id(_answer(q.answer, self.lowercase))
                                  for q in self.questions], dtype=np.int64)
+
+    def _check_array_size(self, n: int, memory: int, width: int, qwidth: int) -> None:
+        # Sizes derived from the file must stay proportional to it (see _ELEMENTS_PER_BYTE).
+        elements = n * (memory * width + qwidth)
+        allowed = _ELEMENTS_PER_BYTE * self.path.stat().st_size + (1 << 20)
+        if elements > allowed:
+            raise DataError(f"padded arrays would hold {elements} elements ({n} questions x "
+                            f"{memory} statements x {width} words), more than this file "
+                            f"justifies ({allowed}); pass memory_size=, sentence_len= and "
+                            "question_len= to bound them", self.path)
 
     @property
     def memory_size(self) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..cache import cached_arrays
 from ..dataset import ArrayDataset
+from ..archive import find_members
 from ..download import RemoteFile, candidate_dirs, check_file, download_url, missing_error
 from ..errors import DataError
 
@@ -91,6 +92,7 @@ class _CifarBinary(ArrayDataset):
     split_files: ClassVar[Dict[str, List[str]]]
     label_bytes: ClassVar[int]
     num_classes: ClassVar[Tuple[int, ...]]
+    max_records: ClassVar[int]                 # records of the largest file of the dataset
 
     def __init__(self, root: Optional[PathLike] = None, train: bool = True, download: bool = False,
                  transform: Transform = None, target_transform: Transform = None,
@@ -100,14 +102,18 @@ class _CifarBinary(ArrayDataset):
         sources, from_archive = self._find(root, download, progress)
         self.sources = sources
 
+        # Upper bound on one file: the largest published file has `max_records` records.
+        max_size = self.max_records * (self.label_bytes + IMAGE_BYTES)
+
         def decode() -> Dict[str, np.ndarray]:
             if from_archive:
                 if verify:
                     check_file(sources[0], md5=self.archive_md5)
                 buffers = _read_members(sources[0],
-                                         [f"{self.inner}/{n}" for n in self.files(self.split)])
+                                        [f"{self.inner}/{n}" for n in self.files(self.split)],
+                                        max_size)
             else:
-                buffers = [(p, p.read_bytes()) for p in sources]
+                buffers = [_read_file(p, max_size) for p in sources]
             parts = [parse_cifar(buf, name, self.label_bytes, self.num_classes)
                      for name, buf in buffers]
             return {key + "images": np.concatenate([p[0] for p in parts]),
@@ -152,25 +158,30 @@ class _CifarBinary(ArrayDataset):
                                   f"{target / self.inner}.")
 
 
-def _read_members(archive: Path, members: List[str]) -> List[Tuple[str, bytes]]:
+def _read_members(archive: Path, members: List[str], max_size: int) -> List[Tuple[str, bytes]]:
     # Read straight from the (verified) archive: nothing is extracted, so a
     # read-only data directory holding only the archive works.
     out = []
     try:
         with tarfile.open(archive, "r:*") as tar:
+            infos = find_members(tar, members, archive, max_size)
             for member in members:
-                try:
-                    info = tar.getmember(member)
-                except KeyError:
-                    raise DataError(f"archive has no member {member!r}", archive) from None
-                handle = tar.extractfile(info) if info.isfile() else None
-                if handle is None:
-                    raise DataError(f"archive member {member!r} is not a regular file", archive)
+                handle = tar.extractfile(infos[member])
+                assert handle is not None  # find_members returns regular files only
                 with handle:
-                    out.append((f"{archive}:{member}", handle.read()))
+                    out.append((f"{archive}:{member}", handle.read(max_size + 1)))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise DataError(f"cannot read archive ({type(exc).__name__}: {exc})", archive) from exc
     return out
+
+
+def _read_file(path: Path, max_size: int) -> Tuple[str, bytes]:
+    # Check the size first: a file larger than any CIFAR batch is refused unread.
+    size = path.stat().st_size
+    if size > max_size:
+        raise DataError(f"file has {size} bytes, more than the {max_size} bytes a CIFAR binary "
+                        "file can hold (not a CIFAR batch)", path)
+    return str(path), path.read_bytes()
 
 
 class CIFAR10(_CifarBinary):
@@ -209,6 +220,7 @@ class CIFAR10(_CifarBinary):
                    "test": ["test_batch.bin"]}
     label_bytes = 1
     num_classes = (10,)
+    max_records = 10000
     classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                "truck")
 
@@ -238,6 +250,7 @@ class CIFAR100(_CifarBinary):
     split_files = {"train": ["train.bin"], "test": ["test.bin"]}
     label_bytes = 2
     num_classes = (20, 100)
+    max_records = 50000
     fine_classes = (
         "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
         "bottle", "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle",

@@ -14,6 +14,7 @@ run with no download.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, Optional, Tuple, Union
 
@@ -28,6 +29,11 @@ from .idx import MAGIC_IMAGES, MAGIC_LABELS, read_idx
 PathLike = Union[str, "os.PathLike[str]"]
 Transform = Optional[Callable[[Any], Any]]
 Arrays = Tuple[np.ndarray, np.ndarray]
+
+#: The fixed split of the shipped sample used by :func:`mnist_or_sample`: its first
+#: 8,000 images train, its last 2,000 test.
+SAMPLE_TRAIN_SIZE = 8000
+_NOTED: set = set()  # fallback notes already printed by this process
 
 
 def sample_dir() -> Path:
@@ -94,8 +100,11 @@ class _IdxImages(ArrayDataset):
             if verify:
                 image_file.verify(directory)
                 label_file.verify(directory)
-            images = read_idx(image_path, MAGIC_IMAGES)
-            labels = read_idx(label_path, MAGIC_LABELS)
+            # Bound what a header may declare by the split's published size, so a
+            # crafted header (or gzip bomb) is refused before anything is inflated.
+            count = self.counts[self.split]
+            images = read_idx(image_path, MAGIC_IMAGES, limit=count * 28 * 28)
+            labels = read_idx(label_path, MAGIC_LABELS, limit=count)
             _check(images, labels, image_path, label_path, len(self.classes))
             return {"images": images, "labels": labels.astype(np.int64)}
 
@@ -228,3 +237,61 @@ def load_fashion_mnist(root: Optional[PathLike] = None,
     """
     train, test = FashionMNIST(root, True, download), FashionMNIST(root, False, download)
     return (train.data, train.targets), (test.data, test.targets)
+
+
+def mnist_or_sample(train: bool = True, download: bool = False, root: Optional[PathLike] = None,
+                    transform: Transform = None, target_transform: Transform = None,
+                    progress: bool = True) -> ArrayDataset:
+    """A split of MNIST, or of the shipped sample when the full training set is out of reach.
+
+    With the MNIST training files on disk (or downloadable, with ``download=True``)
+    this is ``MNIST(root, train, download)``, unchanged. Otherwise (no copy and no
+    network, or no copy and ``download=False``) it says so in one line on stderr
+    and returns a **fixed split of the shipped sample** (the real t10k set): its
+    first :data:`SAMPLE_TRAIN_SIZE` (8,000) images for ``train=True``, the last
+    2,000 for ``train=False``, so that a model trained on one is tested on
+    images it never saw. The choice depends on the training files only, so the
+    train and test splits of one run always come from the same source.
+
+    Raises:
+        DataError: A file that is present is corrupt (that is never papered over).
+
+    Example:
+        >>> import tempfile, os
+        >>> os.environ["EMBER_DATA"] = tempfile.mkdtemp()  # doctest: +SKIP
+        >>> len(mnist_or_sample(train=False))  # doctest: +SKIP
+        ember.data: MNIST training files are not in ... using the MNIST sample shipped ...
+        2000
+    """
+    remote = MNIST.remote_files("train")
+    names = [f.name for f in remote]
+    if locate(MNIST.folder, names, root) is None:
+        target = candidate_dirs(MNIST.folder, root)[0]
+        reason = f"are not in {target} (add --download, or download=True, to fetch them)"
+        if download:
+            try:
+                for f in remote:
+                    if not (target / f.name).is_file():
+                        download_url(f.urls, target / f.name, md5=f.md5, size=f.size,
+                                     progress=progress)
+                reason = ""
+            except DataError:
+                reason = f"are not in {target} and could not be downloaded (no network?)"
+        if reason:
+            _note(f"ember.data: MNIST training files {reason}; using the MNIST sample shipped "
+                  f"with Ember instead: its first {SAMPLE_TRAIN_SIZE:,} images train, its last "
+                  f"{10000 - SAMPLE_TRAIN_SIZE:,} test")
+            sample = mnist_sample()
+            part = slice(None, SAMPLE_TRAIN_SIZE) if train else slice(SAMPLE_TRAIN_SIZE, None)
+            out = ArrayDataset(sample.data[part], sample.targets[part], transform,
+                               target_transform)
+            out.directory = sample_dir()
+            return out
+    return MNIST(root, train, download, transform, target_transform, progress=progress)
+
+
+def _note(line: str) -> None:
+    # Train and test splits are loaded one after the other; the user needs the news once.
+    if line not in _NOTED:
+        _NOTED.add(line)
+        print(line, file=sys.stderr, flush=True)

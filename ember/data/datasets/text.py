@@ -269,18 +269,44 @@ class WordCorpus(TextCorpus):
 def read_text(path: PathLike, encoding: str = "utf-8") -> str:
     """Read a text file, reporting undecodable bytes as a :class:`DataError` naming the file.
 
+    A leading UTF-8 byte-order mark (``EF BB BF``, written by some Windows editors)
+    is dropped, so it never becomes a character of the text or a vocabulary token.
+    Invalid bytes are reported with their byte offset in the file.
+
     Example:
-        >>> read_text("/nonexistent.txt")  # doctest: +ELLIPSIS
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfhi")
+        >>> read_text(p)
+        'hi'
+        >>> _ = p.write_bytes(b"ok\\xff")
+        >>> read_text(p)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        FileNotFoundError: ...
+        ember.data.errors.DataError: ember.data: ...a.txt: not valid utf-8 text: byte offset 2 (invalid start byte)
     """
     raw = Path(path).read_bytes()
+    return decode_text(raw, path, encoding)
+
+
+def decode_text(raw: bytes, name: PathLike = "<bytes>", encoding: str = "utf-8") -> str:
+    """Decode a text file's bytes: drop a leading UTF-8 BOM, report bad bytes as :class:`DataError`.
+
+    Example:
+        >>> decode_text("\\ufeffabc".encode("utf-8"))
+        'abc'
+    """
+    bom = 0
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") and \
+            raw.startswith(b"\xef\xbb\xbf"):
+        bom = 3
     try:
-        return raw.decode(encoding)
+        return raw[bom:].decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataError(f"not valid {encoding} text: byte {exc.start} ({exc.reason})",
-                        path) from exc
+        raise DataError(f"not valid {encoding} text: byte offset {exc.start + bom} "
+                        f"({exc.reason})", name) from exc
+    except LookupError as exc:
+        raise ValueError(f"read_text: unknown encoding {encoding!r}") from exc
 
 
 TINY_SHAKESPEARE = RemoteFile(

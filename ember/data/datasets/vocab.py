@@ -10,6 +10,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..errors import DataError
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -197,10 +199,42 @@ class Vocabulary:
         return json.dumps({"tokens": self.tokens, "unk": self.unk}, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Vocabulary":
-        """Inverse of :meth:`to_json`."""
-        obj = json.loads(text)
-        return cls(obj["tokens"], unk=obj.get("unk"))
+    def from_json(cls, text: str, name: Optional[PathLike] = None) -> "Vocabulary":
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            DataError: Not JSON, nested too deeply to parse, not an object with a
+                ``"tokens"`` list of distinct strings, or an ``"unk"`` that is not
+                one of them; the message names ``name`` (the file) when given.
+
+        Example:
+            >>> Vocabulary.from_json('{"tokens": ["a", "a"]}')  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            ember.data.errors.DataError: ember.data: not a vocabulary: duplicate token 'a'
+        """
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError
+            raise DataError(f"not a vocabulary: invalid JSON ({exc})", name) from exc
+        except RecursionError:
+            raise DataError("not a vocabulary: JSON nested too deeply", name) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list):
+            raise DataError("not a vocabulary: expected a JSON object with a \"tokens\" list",
+                            name)
+        tokens, unk = obj["tokens"], obj.get("unk")
+        bad = next((t for t in tokens if not isinstance(t, str)), None)
+        if bad is not None:
+            raise DataError(f"not a vocabulary: tokens must be strings, got "
+                            f"{type(bad).__name__} {str(bad)[:40]}", name)
+        if unk is not None and not isinstance(unk, str):
+            raise DataError(f"not a vocabulary: \"unk\" must be a string or null, got "
+                            f"{type(unk).__name__}", name)
+        try:
+            return cls(tokens, unk=unk)
+        except ValueError as exc:
+            raise DataError(f"not a vocabulary: {str(exc).removeprefix('Vocabulary: ')}",
+                            name) from exc
 
     def save(self, path: PathLike) -> None:
         """Write the vocabulary as JSON (UTF-8)."""
@@ -208,5 +242,11 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: PathLike) -> "Vocabulary":
-        """Read a vocabulary written by :meth:`save`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a vocabulary written by :meth:`save`.
+
+        Raises:
+            DataError: The file is not UTF-8 or not a vocabulary (see :meth:`from_json`).
+        """
+        from .text import decode_text  # text.py imports this module
+
+        return cls.from_json(decode_text(Path(path).read_bytes(), path), path)

@@ -13,3 +13,5 @@ from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .positional import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
+from .crf import *  # noqa: F401,F403

@@ -26,7 +26,7 @@ from ...ops import elementwise as E
 from ...ops import nn as N
 from ...ops.checks import float_operand
 from ...ops.movement import broadcast_to, concat, pad, reshape, split, squeeze, swapaxes, unsqueeze
-from ...tensor import Tensor, as_tensor
+from ...tensor import Tensor, as_tensor, constant
 from .. import init
 from ..module import Module, Parameter
 from .linear import Linear
@@ -174,7 +174,7 @@ class MultiheadAttention(Module):
         combined = None
         if attn_mask is None and is_causal:
             xp = array_module(self.out_proj.weight._data)
-            attn_mask = Tensor._make(~xp.tril(xp.ones((L, S), dtype=bool)), False, None, 0)
+            attn_mask = constant(~xp.tril(xp.ones((L, S), dtype=bool)))
         if attn_mask is not None:
             attn_mask = as_tensor(attn_mask)
             if attn_mask.shape == (L, S):

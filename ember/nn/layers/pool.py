@@ -16,9 +16,11 @@ from ...ops.pool import avg_pool, max_pool
 from ...tensor import Tensor
 from ..module import Module
 
-__all__ = [f"{kind}{d}d" for kind in ("MaxPool", "AvgPool", "LPPool", "LSEPool", "AdaptiveAvgPool",
-                                      "AdaptiveMaxPool", "MaxUnpool", "GlobalAvgPool", "GlobalMaxPool")
-           for d in (1, 2, 3)]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d",
+           "LPPool2d", "LPPool3d", "LSEPool1d", "LSEPool2d", "LSEPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+           "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "GlobalAvgPool1d",
+           "GlobalAvgPool2d", "GlobalAvgPool3d", "GlobalMaxPool1d", "GlobalMaxPool2d", "GlobalMaxPool3d"]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -141,68 +143,455 @@ class _GlobalMaxPool(_GlobalPool):
     _reduce = staticmethod(P.global_max_pool)
 
 
-def _doc(summary: str, args: str, call: str, out: str, d: int) -> str:
-    s = _SPATIAL[d]
-    return f"""{summary} over ``(N, C, {s})`` (or unbatched ``(C, {s})``).
+# ------------------------------------------------------------------ the 1-D/2-D/3-D layers
+class MaxPool1d(_MaxPool):
+    """1-D max pooling over ``(N, C, L)`` (or unbatched ``(C, L)``).
 
     Args:
-{args}
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit -inf, at most half the kernel.
+        dilation: spacing between window taps.
+        return_indices: also return each maximum's flat index (for MaxUnpool).
+        ceil_mode: round the output size up.
 
     Example:
         >>> import ember, ember.nn as nn
-        >>> {call}
-        {out}
+        >>> nn.MaxPool1d(2)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 4)
     """
 
-
-def _docs(d: int) -> dict:
-    x = f"ember.zeros(1, 2{', 8' * d})"
-    half = f"(1, 2{', 4' * d})"
-    window = "        kernel_size: window size, an int or one per dimension.\n" \
-             "        stride: window step (default: kernel_size)."
-    return {
-        "MaxPool": _doc(f"{d}-D max pooling", window + "\n        padding: implicit -inf, at most half the kernel.\n"
-                        "        dilation: spacing between window taps.\n"
-                        "        return_indices: also return each maximum's flat index (for MaxUnpool).\n"
-                        "        ceil_mode: round the output size up.",
-                        f"nn.MaxPool{d}d(2)({x}).shape", half, d),
-        "AvgPool": _doc(f"{d}-D average pooling", window + "\n        padding: implicit zeros, at most half the kernel.\n"
-                        "        ceil_mode: round the output size up.\n"
-                        "        count_include_pad: count padding zeros in the divisor.\n"
-                        "        divisor_override: divide by this number instead.",
-                        f"nn.AvgPool{d}d(2)({x}).shape", half, d),
-        "LPPool": _doc(f"{d}-D power-average pooling ``(sum x**p) ** (1/p)``",
-                       "        norm_type: the power p.\n" + window + "\n        ceil_mode: round the output size up.",
-                       f"nn.LPPool{d}d(2, 2)({x}).shape", half, d),
-        "LSEPool": _doc(f"{d}-D log-sum-exp pooling ``(1/beta) log(mean exp(beta x))``",
-                        window + "\n        beta: sharpness; large values approach max pooling.",
-                        f"nn.LSEPool{d}d(2)({x}).shape", half, d),
-        "AdaptiveAvgPool": _doc(f"{d}-D average pooling to a fixed output size",
-                                "        output_size: an int or one per dimension (None keeps a size).",
-                                f"nn.AdaptiveAvgPool{d}d(3)({x}).shape", f"(1, 2{', 3' * d})", d),
-        "AdaptiveMaxPool": _doc(f"{d}-D max pooling to a fixed output size",
-                                "        output_size: an int or one per dimension (None keeps a size).\n"
-                                "        return_indices: also return each maximum's flat index.",
-                                f"nn.AdaptiveMaxPool{d}d(3)({x}).shape", f"(1, 2{', 3' * d})", d),
-        "MaxUnpool": _doc(f"{d}-D partial inverse of max pooling, called as ``layer(x, indices, output_size=None)``,",
-                          "        kernel_size, stride, padding: those of the max pooling.",
-                          f"y, i = nn.MaxPool{d}d(2, return_indices=True)({x}); "
-                          f"nn.MaxUnpool{d}d(2)(y, i).shape", f"(1, 2{', 8' * d})", d),
-        "GlobalAvgPool": _doc(f"{d}-D global average pooling to ``(N, C)`` (Keras' GlobalAveragePooling)",
-                              "        keepdim: keep the spatial dimensions with size 1.",
-                              f"nn.GlobalAvgPool{d}d()({x}).shape", "(1, 2)", d),
-        "GlobalMaxPool": _doc(f"{d}-D global max pooling to ``(N, C)``",
-                              "        keepdim: keep the spatial dimensions with size 1.",
-                              f"nn.GlobalMaxPool{d}d()({x}).shape", "(1, 2)", d),
-    }
+    _d = 1
 
 
-_BASES = {"MaxPool": _MaxPool, "AvgPool": _AvgPool, "LPPool": _LPPool, "LSEPool": _LSEPool,
-          "AdaptiveAvgPool": _AdaptiveAvgPool, "AdaptiveMaxPool": _AdaptiveMaxPool, "MaxUnpool": _MaxUnpool,
-          "GlobalAvgPool": _GlobalAvgPool, "GlobalMaxPool": _GlobalMaxPool}
+class AvgPool1d(_AvgPool):
+    """1-D average pooling over ``(N, C, L)`` (or unbatched ``(C, L)``).
 
-for _d in (1, 2, 3):
-    for _kind, _text in _docs(_d).items():
-        _name = f"{_kind}{_d}d"
-        globals()[_name] = type(_name, (_BASES[_kind],), {"_d": _d, "__doc__": _text, "__module__": __name__})
-del _d, _kind, _text, _name
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit zeros, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padding zeros in the divisor.
+        divisor_override: divide by this number instead.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AvgPool1d(2)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 4)
+    """
+
+    _d = 1
+
+
+class LPPool1d(_LPPool):
+    """1-D power-average pooling ``(sum x**p) ** (1/p)`` over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        norm_type: the power p.
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LPPool1d(2, 2)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 4)
+    """
+
+    _d = 1
+
+
+class LSEPool1d(_LSEPool):
+    """1-D log-sum-exp pooling ``(1/beta) log(mean exp(beta x))`` over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        beta: sharpness; large values approach max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LSEPool1d(2)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 4)
+    """
+
+    _d = 1
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    """1-D average pooling to a fixed output size over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveAvgPool1d(3)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 3)
+    """
+
+    _d = 1
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """1-D max pooling to a fixed output size over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+        return_indices: also return each maximum's flat index.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveMaxPool1d(3)(ember.zeros(1, 2, 8)).shape
+        (1, 2, 3)
+    """
+
+    _d = 1
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """1-D partial inverse of max pooling, called as ``layer(x, indices, output_size=None)``, over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        kernel_size, stride, padding: those of the max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> y, i = nn.MaxPool1d(2, return_indices=True)(ember.zeros(1, 2, 8)); nn.MaxUnpool1d(2)(y, i).shape
+        (1, 2, 8)
+    """
+
+    _d = 1
+
+
+class GlobalAvgPool1d(_GlobalAvgPool):
+    """1-D global average pooling to ``(N, C)`` (Keras' GlobalAveragePooling) over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalAvgPool1d()(ember.zeros(1, 2, 8)).shape
+        (1, 2)
+    """
+
+    _d = 1
+
+
+class GlobalMaxPool1d(_GlobalMaxPool):
+    """1-D global max pooling to ``(N, C)`` over ``(N, C, L)`` (or unbatched ``(C, L)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalMaxPool1d()(ember.zeros(1, 2, 8)).shape
+        (1, 2)
+    """
+
+    _d = 1
+
+
+class MaxPool2d(_MaxPool):
+    """2-D max pooling over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit -inf, at most half the kernel.
+        dilation: spacing between window taps.
+        return_indices: also return each maximum's flat index (for MaxUnpool).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.MaxPool2d(2)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 4, 4)
+    """
+
+    _d = 2
+
+
+class AvgPool2d(_AvgPool):
+    """2-D average pooling over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit zeros, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padding zeros in the divisor.
+        divisor_override: divide by this number instead.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AvgPool2d(2)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 4, 4)
+    """
+
+    _d = 2
+
+
+class LPPool2d(_LPPool):
+    """2-D power-average pooling ``(sum x**p) ** (1/p)`` over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        norm_type: the power p.
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LPPool2d(2, 2)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 4, 4)
+    """
+
+    _d = 2
+
+
+class LSEPool2d(_LSEPool):
+    """2-D log-sum-exp pooling ``(1/beta) log(mean exp(beta x))`` over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        beta: sharpness; large values approach max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LSEPool2d(2)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 4, 4)
+    """
+
+    _d = 2
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    """2-D average pooling to a fixed output size over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveAvgPool2d(3)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 3, 3)
+    """
+
+    _d = 2
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """2-D max pooling to a fixed output size over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+        return_indices: also return each maximum's flat index.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveMaxPool2d(3)(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2, 3, 3)
+    """
+
+    _d = 2
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """2-D partial inverse of max pooling, called as ``layer(x, indices, output_size=None)``, over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        kernel_size, stride, padding: those of the max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> y, i = nn.MaxPool2d(2, return_indices=True)(ember.zeros(1, 2, 8, 8)); nn.MaxUnpool2d(2)(y, i).shape
+        (1, 2, 8, 8)
+    """
+
+    _d = 2
+
+
+class GlobalAvgPool2d(_GlobalAvgPool):
+    """2-D global average pooling to ``(N, C)`` (Keras' GlobalAveragePooling) over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalAvgPool2d()(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2)
+    """
+
+    _d = 2
+
+
+class GlobalMaxPool2d(_GlobalMaxPool):
+    """2-D global max pooling to ``(N, C)`` over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalMaxPool2d()(ember.zeros(1, 2, 8, 8)).shape
+        (1, 2)
+    """
+
+    _d = 2
+
+
+class MaxPool3d(_MaxPool):
+    """3-D max pooling over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit -inf, at most half the kernel.
+        dilation: spacing between window taps.
+        return_indices: also return each maximum's flat index (for MaxUnpool).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.MaxPool3d(2)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
+
+    _d = 3
+
+
+class AvgPool3d(_AvgPool):
+    """3-D average pooling over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        padding: implicit zeros, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padding zeros in the divisor.
+        divisor_override: divide by this number instead.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AvgPool3d(2)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
+
+    _d = 3
+
+
+class LPPool3d(_LPPool):
+    """3-D power-average pooling ``(sum x**p) ** (1/p)`` over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        norm_type: the power p.
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        ceil_mode: round the output size up.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LPPool3d(2, 2)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
+
+    _d = 3
+
+
+class LSEPool3d(_LSEPool):
+    """3-D log-sum-exp pooling ``(1/beta) log(mean exp(beta x))`` over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        kernel_size: window size, an int or one per dimension.
+        stride: window step (default: kernel_size).
+        beta: sharpness; large values approach max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.LSEPool3d(2)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
+
+    _d = 3
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    """3-D average pooling to a fixed output size over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveAvgPool3d(3)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 3, 3, 3)
+    """
+
+    _d = 3
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """3-D max pooling to a fixed output size over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        output_size: an int or one per dimension (None keeps a size).
+        return_indices: also return each maximum's flat index.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.AdaptiveMaxPool3d(3)(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2, 3, 3, 3)
+    """
+
+    _d = 3
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """3-D partial inverse of max pooling, called as ``layer(x, indices, output_size=None)``, over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        kernel_size, stride, padding: those of the max pooling.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> y, i = nn.MaxPool3d(2, return_indices=True)(ember.zeros(1, 2, 8, 8, 8)); nn.MaxUnpool3d(2)(y, i).shape
+        (1, 2, 8, 8, 8)
+    """
+
+    _d = 3
+
+
+class GlobalAvgPool3d(_GlobalAvgPool):
+    """3-D global average pooling to ``(N, C)`` (Keras' GlobalAveragePooling) over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalAvgPool3d()(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2)
+    """
+
+    _d = 3
+
+
+class GlobalMaxPool3d(_GlobalMaxPool):
+    """3-D global max pooling to ``(N, C)`` over ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``).
+
+    Args:
+        keepdim: keep the spatial dimensions with size 1.
+
+    Example:
+        >>> import ember, ember.nn as nn
+        >>> nn.GlobalMaxPool3d()(ember.zeros(1, 2, 8, 8, 8)).shape
+        (1, 2)
+    """
+
+    _d = 3

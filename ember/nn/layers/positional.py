@@ -18,7 +18,7 @@ from ...creation import empty
 from ...functional.dropout import dropout as dropout_fn
 from ...ops.checks import float_operand
 from ...ops.movement import unsqueeze
-from ...tensor import Tensor
+from ...tensor import Tensor, constant
 from .. import init
 from ..module import Module, Parameter
 
@@ -40,7 +40,7 @@ def sinusoidal_positions(length: int, d_model: int, dtype=None, device: str = "c
     table[:, 0::2] = np.sin(position * rates)
     table[:, 1::2] = np.cos(position * rates[: d_model // 2])
     xp = module_for_device(device)
-    return Tensor._make(xp.asarray(table.astype(dtype or default_dtype())), False, None, 0)
+    return constant(xp.asarray(table.astype(dtype or default_dtype())))
 
 
 class _Positional(Module):

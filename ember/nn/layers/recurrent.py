@@ -23,7 +23,7 @@ from ...functional import recurrent as FR
 from ...functional.dropout import dropout as dropout_fn
 from ...ops.checks import float_operand
 from ...ops.movement import concat, squeeze, stack, unsqueeze
-from ...tensor import Tensor, as_tensor
+from ...tensor import Tensor, as_tensor, constant
 from .. import init
 from ..module import Module, Parameter
 from ..utils.rnn import PackedSequence, pack_like, pad_packed_sequence
@@ -148,7 +148,7 @@ class RNNBase(Module):
         expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if hx is None:
             xp = array_module(x._data)
-            return [Tensor._make(xp.zeros(expected, dtype=x.dtype), False, None, 0) for _ in kinds]
+            return [constant(xp.zeros(expected, dtype=x.dtype)) for _ in kinds]
         if self.mode == "LSTM":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"{name}: expected hx to be a tuple (h0, c0), got {type(hx).__name__}")

@@ -21,7 +21,7 @@ from typing import Callable
 
 from ...functional.activation import gelu, relu
 from ...functional.attention import causal_mask
-from ...tensor import Tensor
+from ...tensor import Tensor, constant
 from .. import init
 from ..containers import ModuleList
 from ..module import Module
@@ -283,4 +283,4 @@ class Transformer(Module):
 
         allowed = causal_mask(size)._data
         xp = array_module(allowed)
-        return Tensor._make(xp.where(allowed, 0.0, -xp.inf).astype(dtype or default_dtype()), False, None, 0)
+        return constant(xp.where(allowed, 0.0, -xp.inf).astype(dtype or default_dtype()))

@@ -8,5 +8,6 @@ from ..layers.loss import (
     BCEWithLogitsLoss, HingeEmbeddingLoss, MultiMarginLoss, MarginRankingLoss, KLDivLoss,
     CosineEmbeddingLoss
 )
+from ..layers.ctc import CTCLoss
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "KLDivLoss", "CosineEmbeddingLoss"]
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "KLDivLoss", "CosineEmbeddingLoss", "CTCLoss"]

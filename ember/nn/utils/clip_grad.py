@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from ... import backend
 from ...autograd.tracing import opaque
-from ...tensor import Tensor
+from ...tensor import Tensor, constant
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
@@ -90,7 +90,7 @@ def get_total_norm(tensors: TensorsT, norm_type: float = 2.0, error_if_nonfinite
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
             "so it cannot be clipped; set error_if_nonfinite=False to scale the gradients by it anyway"
         )
-    return Tensor._make(xp.asarray(total), False, None, 0)
+    return constant(xp.asarray(total))
 
 
 @_opaque_over_tensors

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from ... import backend
 from ...ops.movement import concat, reshape
-from ...tensor import Tensor
+from ...tensor import Tensor, constant
 from ..module import Module, Parameter
 
 __all__ = ["parameters_to_vector", "vector_to_parameters", "get_parameters"]
@@ -134,4 +134,4 @@ def get_parameters(module: Module | Iterable[Parameter]) -> tuple[Tensor, Tensor
         if p.requires_grad:
             p.register_hook(_FlatGradHook(flat_grad[offset:offset + n]))
         offset += n
-    return Tensor._make(flat, False, None, 0), Tensor._make(flat_grad, False, None, 0)
+    return constant(flat), constant(flat_grad)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...backend import array_module
 from ...ops.movement import cat, index_select, reshape, stack
-from ...tensor import Tensor, as_tensor
+from ...tensor import Tensor, as_tensor, constant
 
 __all__ = [
     "PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
@@ -56,7 +56,7 @@ def _int_tensor(array: np.ndarray) -> Tensor:
 def _filled(like: Tensor, shape: tuple, value: float) -> Tensor:
     """A constant of ``shape`` filled with ``value``, of ``like``'s dtype and on its device."""
     xp = array_module(like._data)
-    return Tensor._make(xp.full(shape, value, dtype=like.dtype), False, None, 0)
+    return constant(xp.full(shape, value, dtype=like.dtype))
 
 
 def _gather_packed(x: Tensor, ranked: np.ndarray, batch_sizes: np.ndarray, batch_first: bool) -> Tensor:

@@ -1,7 +1,10 @@
 """The convolution's orchestration: layouts, batch blocks and GEMMs around the im2col kernels (no autograd).
 
+The primitives that call it are in :mod:`ember.ops.conv`; depthwise convolutions (one input
+channel per group) are in :mod:`ember.kernels.depthwise`.
+
 The window copies and slice-adds themselves (a NumPy reference and a numba
-version each) live in ``ember/kernels/im2col.py``; this file decides which copy,
+version each) live in :mod:`ember.kernels.im2col`; this file decides which copy,
 in which blocks, feeds which GEMM.
 
 Everything is N-dimensional: one code path serves 1-D, 2-D and 3-D. Tensors keep
@@ -32,16 +35,27 @@ kernel (one big GEMM per block, which OpenBLAS spreads over the cores);
 otherwise it is a col2im without a column buffer: per block and kernel offset,
 one GEMM and one strided slice-add. The loops here run over kernel offsets,
 groups and batch blocks, never over pixels.
+
+Example::
+
+    >>> import numpy as np
+    >>> from ember.ops.conv import make_geometry
+    >>> from ember.kernels.conv import conv_forward
+    >>> geom = make_geometry("conv2d", (4, 4), (3, 3), (1, 1), (1, 1), ((0, 0), (0, 0)), 1)
+    >>> y = conv_forward(np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3)), geom)
+    >>> y.shape, y[0, :, 0, 0].tolist()
+    ((1, 3, 2, 2), [18.0, 18.0, 18.0])
 """
 from __future__ import annotations
 
 from ..backend import array_module
 from ..blas_threads import blas_thread_count
-from ..kernels import im2col as im2col_kernels
-from ..kernels.geometry import ConvGeometry, kernel_offsets, output_size, padded_size, window_slices
-from ..kernels.geometry import prod as _prod
-from ..kernels.im2col import accumulate_windows
-from ..kernels.layout import channels_first_view, channels_last, crop_padding, pad_or_crop
+from . import depthwise
+from . import im2col as im2col_kernels
+from .geometry import ConvGeometry, kernel_offsets, output_size, padded_size, window_slices
+from .geometry import prod as _prod
+from .im2col import accumulate_windows
+from .layout import channels_first_view, channels_last, crop_padding, pad_or_crop
 
 __all__ = ["ConvGeometry", "output_size", "conv_forward", "conv_weight_grad", "conv_input_grad", "im2col",
            "Unfolder", "kernel_offsets", "window_slices", "pad_or_crop"]
@@ -153,8 +167,8 @@ def im2col(x, geom: ConvGeometry):
 # ------------------------------------------------------------------ the three kernels
 def conv_forward(x, w, geom: ConvGeometry, bias=None):
     """``y = conv(x, w) (+ bias)`` as a ``(N, O, *out)`` view of channels-last data."""
-    if _depthwise(x.shape[1], geom):
-        return _depthwise_forward(x, w, geom, bias)
+    if depthwise.is_depthwise(x.shape[1], geom):
+        return depthwise.depthwise_forward(x, w, geom, bias)
     xp = array_module(x)
     unfolder = Unfolder(x, geom)
     wmat = unfolder.weight_matrix(w)
@@ -175,8 +189,8 @@ def conv_forward(x, w, geom: ConvGeometry, bias=None):
 
 def conv_weight_grad(x, g, geom: ConvGeometry, weight_shape):
     """``d<g, conv(x, w)>/dw``: the columns of ``x`` times the output gradient, block by block."""
-    if _depthwise(x.shape[1], geom):
-        return _depthwise_weight_grad(x, g, geom, weight_shape)
+    if depthwise.is_depthwise(x.shape[1], geom):
+        return depthwise.depthwise_weight_grad(x, g, geom, weight_shape)
     xp = array_module(g)
     unfolder = Unfolder(x, geom)
     groups, out_channels = geom.groups, weight_shape[0]
@@ -201,8 +215,8 @@ def conv_input_grad(g, w, geom: ConvGeometry, bias=None):
     (stride 1, wide layers), the convolution of the padded ``g`` with the flipped
     kernel runs instead.
     """
-    if _depthwise(w.shape[1] * geom.groups, geom):
-        return _depthwise_input_grad(g, w, geom, bias)
+    if depthwise.is_depthwise(w.shape[1] * geom.groups, geom):
+        return depthwise.depthwise_input_grad(g, w, geom, bias)
     if _input_grad_prefers_convolution(w, geom):
         return conv_forward(g, flipped_transposed_weight(w, geom.groups), full_convolution_geometry(geom), bias)
     xp = array_module(g)
@@ -273,60 +287,3 @@ def flipped_transposed_weight(w, groups: int):
     grouped = w[flip].reshape((groups, out_channels // groups, per_in) + kernel)
     swapped = grouped.transpose((0, 2, 1) + tuple(range(3, 3 + len(kernel))))
     return xp.ascontiguousarray(swapped).reshape((groups * per_in, out_channels // groups) + kernel)
-
-
-# ------------------------------------------------------------------ depthwise convolutions
-def _depthwise(channels: int, geom: ConvGeometry) -> bool:
-    """One input channel per group: a GEMM per group would have a single column."""
-    return geom.groups > 1 and geom.groups == channels
-
-
-def _depthwise_taps(w, geom: ConvGeometry):
-    """``(O, 1, *K)`` as ``(K, C, multiplier)``."""
-    return array_module(w).ascontiguousarray(w.reshape(geom.groups, w.shape[0] // geom.groups, -1).transpose(2, 0, 1))
-
-
-def _depthwise_forward(x, w, geom: ConvGeometry, bias):
-    # Per kernel offset, a broadcast multiply-add of the shifted input: elementwise
-    # work on the output's size instead of one tiny GEMM per channel.
-    xp = array_module(x)
-    padded = pad_or_crop(channels_last(x), geom.pads, 1)
-    taps = _depthwise_taps(w, geom)
-    y = xp.zeros((x.shape[0],) + geom.out_size + taps.shape[1:], dtype=xp.result_type(x, w))
-    for t, offset in enumerate(kernel_offsets(geom.kernel)):
-        y += padded[window_slices(geom, offset, 1, padded.ndim)][..., None] * taps[t]
-    y = y.reshape(y.shape[:-2] + (w.shape[0],))
-    if bias is not None:
-        y += bias
-    return channels_first_view(y)
-
-
-def _depthwise_weight_grad(x, g, geom: ConvGeometry, weight_shape):
-    xp = array_module(g)
-    padded = pad_or_crop(channels_last(x), geom.pads, 1)
-    groups = geom.groups
-    g5 = channels_last(g).reshape(g.shape[:1] + geom.out_size + (groups, -1))
-    rows = _prod(g5.shape[:-2])
-    ones = xp.ones(rows, dtype=g5.dtype)
-    taps = []
-    for offset in kernel_offsets(geom.kernel):
-        product = padded[window_slices(geom, offset, 1, padded.ndim)][..., None] * g5
-        taps.append(ones @ product.reshape(rows, -1))  # a GEMV: summing rows of channels-last data
-    gw = xp.stack(taps, axis=-1)  # (C * multiplier, K)
-    return gw.reshape(weight_shape)
-
-
-def _depthwise_input_grad(g, w, geom: ConvGeometry, bias):
-    xp = array_module(g)
-    groups = geom.groups
-    g5 = channels_last(g).reshape(g.shape[:1] + geom.out_size + (groups, -1))
-    taps = _depthwise_taps(w, geom)
-    gx = xp.zeros((g.shape[0],) + padded_size(geom) + (groups,), dtype=xp.result_type(g, w))
-    if taps.shape[-1] == 1:
-        accumulate_windows(gx, geom, 1, lambda t, offset: g5[..., 0] * taps[t, :, 0])
-    else:
-        accumulate_windows(gx, geom, 1, lambda t, offset: (g5 * taps[t]).sum(axis=-1))
-    gx = crop_padding(gx, geom, 1)
-    if bias is not None:
-        gx += bias
-    return channels_first_view(gx)

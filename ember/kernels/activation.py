@@ -1,0 +1,109 @@
+"""Backward kernels of the common activations, written from the forward's output ``y``.
+
+* ``relu_backward(g, y)``: ``g * (y > 0)``;
+* ``tanh_backward(g, y)``: ``g * (1 - y * y)``;
+* ``sigmoid_backward(g, y)``: ``g * y * (1 - y)``.
+
+The NumPy references make two or three passes over the arrays; the numba
+versions one fused pass over the flattened arrays (same shape and dtype), in the
+input's precision, so the two give the same bits. The primitives that call them
+(:class:`ember.ops.elementwise.ReluBackward` and its siblings) write their own
+derivatives with Ember ops, so a gradient of a gradient never needs a second
+kernel here.
+
+Example::
+
+    >>> import numpy as np
+    >>> from ember.kernels.activation import relu_backward, tanh_backward
+    >>> relu_backward(np.array([1.0, 2.0]), np.array([0.0, 3.0])).tolist()
+    [0.0, 2.0]
+    >>> tanh_backward(np.array([2.0]), np.array([0.5])).tolist()
+    [1.5]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import array_module
+from . import engine
+from .jit import numba_kernel, prange
+
+#: The kernels whose numba version runs when numba is on: those measured faster than their
+#: reference on a (1024, 512) float32 activation at two threads (docs/kernels.md). The tests
+#: run every numba version regardless.
+NUMBA_KERNELS = frozenset({"relu_backward", "tanh_backward", "sigmoid_backward"})
+
+
+def _numba(kernel: str, g, y) -> bool:
+    return (kernel in NUMBA_KERNELS and y.size > 0 and g.shape == y.shape and g.dtype == y.dtype
+            and y.dtype.kind == "f" and engine.numba_runs(g, y))
+
+
+# ------------------------------------------------------------------ NumPy reference
+def relu_backward_reference(g, y):
+    """``g * (y > 0)`` with NumPy (the oracle of :func:`relu_backward`)."""
+    return g * (y > 0)
+
+
+def tanh_backward_reference(g, y):
+    """``g * (1 - y * y)`` with NumPy (the oracle of :func:`tanh_backward`)."""
+    xp = array_module(y)
+    out = xp.multiply(y, y, out=xp.empty_like(y))  # an array even when y is 0-d (y * y is a scalar)
+    xp.subtract(1.0, out, out=out)
+    return xp.multiply(out, g, out=out) if g.shape == y.shape else out * g
+
+
+def sigmoid_backward_reference(g, y):
+    """``g * y * (1 - y)`` with NumPy (the oracle of :func:`sigmoid_backward`)."""
+    xp = array_module(y)
+    out = xp.subtract(1.0, y, out=xp.empty_like(y))
+    out *= y
+    return xp.multiply(out, g, out=out) if g.shape == y.shape else out * g
+
+
+# ------------------------------------------------------------------ numba
+@numba_kernel
+def _backward_flat(g, y, out, kind, one):
+    """One pass: ``kind`` 0 is ReLU's, 1 tanh's, 2 the sigmoid's backward (``one`` in ``y``'s dtype,
+    so that float32 stays float32: an integer 1 would promote the arithmetic to float64)."""
+    for i in prange(y.shape[0]):
+        v = y[i]
+        if kind == 0:
+            out[i] = g[i] if v > 0 else g[i] * 0  # g * 0 keeps NaN and the sign of zero, as NumPy's product
+        elif kind == 1:
+            out[i] = g[i] * (one - v * v)
+        else:
+            out[i] = g[i] * (v * (one - v))
+
+
+def _fused(g, y, kind):
+    flat_y = np.ascontiguousarray(y).reshape(-1)
+    out = np.empty_like(flat_y)
+    _backward_flat(np.ascontiguousarray(g).reshape(-1), flat_y, out, kind, y.dtype.type(1))
+    return out.reshape(y.shape)
+
+
+# ------------------------------------------------------------------ dispatch
+def relu_backward(g, y):
+    """ReLU's backward from its output: ``g * (y > 0)``."""
+    if _numba("relu_backward", g, y):
+        return _fused(g, y, 0)
+    return relu_backward_reference(g, y)
+
+
+def tanh_backward(g, y):
+    """tanh's backward from its output: ``g * (1 - y * y)``."""
+    if _numba("tanh_backward", g, y):
+        return _fused(g, y, 1)
+    return tanh_backward_reference(g, y)
+
+
+def sigmoid_backward(g, y):
+    """The sigmoid's backward from its output: ``g * y * (1 - y)``."""
+    if _numba("sigmoid_backward", g, y):
+        return _fused(g, y, 2)
+    return sigmoid_backward_reference(g, y)
+
+
+__all__ = ["relu_backward", "relu_backward_reference", "tanh_backward", "tanh_backward_reference",
+           "sigmoid_backward", "sigmoid_backward_reference", "NUMBA_KERNELS"]
