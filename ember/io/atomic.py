@@ -4,13 +4,25 @@ The bytes go to a temporary file in the destination's directory (a rename is onl
 atomic within one file system), which is flushed and fsync'ed before
 ``os.replace`` puts it in place; the directory is then fsync'ed so that the
 rename itself survives a power cut. A crash at any point leaves at worst a
-stray ``.<name>.*.tmp`` file, never a truncated ``<name>``.
+stray ``.<name>.<host>-<pid>.<random>.tmp`` file, never a truncated ``<name>``.
+
+The temporary file's name carries the writer's host and process id, so the next
+write of the same target can tell a crashed write from one in progress: it
+deletes the temporary files of that target whose writer was on this host and is
+no longer running. A file of another host (a shared file system), or of an older
+Ember without the id, is left alone here: only an age rule
+(:func:`remove_stale_temporaries` with ``min_age``) removes those.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
+import glob
 import os
+import re
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -18,6 +30,51 @@ from typing import IO
 #: Prefix and suffix of the temporary files, so that cleanup can recognise its own.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
+#: What follows ``.<name>.`` in a temporary file's name: ``<host>-<pid>.<random>.tmp``. The host
+#: holds no dots, so a target whose name extends another's (``a.bin``, ``a.bin.old``) never
+#: passes for the shorter one.
+_WRITER = re.compile(r"(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)\.[^.]+" + re.escape(TEMP_SUFFIX))
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    """This machine, as temporary file names spell it: the host name, plus the pid namespace on Linux.
+
+    The namespace tells apart containers that share a host name and a volume but
+    not their process ids, where a live writer's pid would look dead.
+    """
+    name = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:48] or "host"
+    try:
+        return f"{name}_{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # not Linux
+        return name
+
+
+def _writer_is_dead(remainder: str) -> bool:
+    """Whether the writer of a temporary file surely died; ``remainder``: its name after ``.<target>.``.
+
+    Only a writer on this host can be checked; a pid reused by another process
+    reads as alive, which keeps the file (the safe mistake).
+    """
+    match = _WRITER.fullmatch(remainder)
+    if match is None or match["host"] != _host() or os.name == "nt":  # on Windows os.kill(pid, 0) kills
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OverflowError, OSError):  # alive under another user (PermissionError), or no such pid number
+        return False
+    return False
+
+
+def _writer_part(file_name: str) -> str:
+    """The ``<host>-<pid>.<random>.tmp`` end of a temporary file's name (whatever its target)."""
+    parts = file_name.rsplit(".", 3)
+    return ".".join(parts[-3:]) if len(parts) == 4 else ""
 
 
 def fsync_directory(directory: str | os.PathLike) -> None:
@@ -62,7 +119,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"atomic_write: directory {str(directory)!r} of {str(path)!r} does not exist")
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX + path.name + ".", suffix=TEMP_SUFFIX)
+    _remove_dead_writers(directory, path.name)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f"{TEMP_PREFIX}{path.name}.{_host()}-{os.getpid()}.",
+                                suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
             yield handle
@@ -82,21 +141,31 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         handle.write(data)
 
 
+def _remove_dead_writers(directory: Path, name: str) -> None:
+    """Delete the temporary files of target ``name`` whose writer died (a killed save)."""
+    start = len(TEMP_PREFIX) + len(name) + 1
+    for entry in directory.glob(f"{glob.escape(TEMP_PREFIX + name)}.*{TEMP_SUFFIX}"):
+        if _writer_is_dead(entry.name[start:]):
+            with contextlib.suppress(OSError):  # removed by another process meanwhile, or read-only
+                entry.unlink()
+
+
 def remove_stale_temporaries(directory: str | os.PathLike, name_prefix: str = "",
                              min_age: float = 0.0) -> list[Path]:
     """Delete temporary files left by writes that crashed; returns what was removed.
 
     Only files made by :func:`atomic_write` for names starting with ``name_prefix``
-    and not modified for ``min_age`` seconds are touched: with several processes
-    sharing a directory (MPI ranks), a younger file may be another's write in progress.
+    are touched, and of those: the ones whose writer ran on this host and has
+    exited, and the ones not modified for ``min_age`` seconds (0: all of them).
+    With several processes sharing a directory (MPI ranks, several hosts), a
+    younger file of a live or unknown writer may be a write in progress.
     """
-    import time
-
     removed = []
     now = time.time()
-    for entry in Path(directory).glob(f"{TEMP_PREFIX}{name_prefix}*{TEMP_SUFFIX}"):
+    for entry in Path(directory).glob(f"{glob.escape(TEMP_PREFIX + name_prefix)}*{TEMP_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
-            if min_age and now - entry.stat().st_mtime < min_age:
+            young = min_age and now - entry.stat().st_mtime < min_age
+            if young and not _writer_is_dead(_writer_part(entry.name)):
                 continue
             entry.unlink()
             removed.append(entry)

@@ -15,7 +15,13 @@ loader's ``set_epoch``).
 
 :class:`CheckpointManager` keeps a directory of numbered checkpoints: the newest
 ``keep`` plus the best by a metric, ``latest()`` and ``best()`` to find them,
-and ``restore()`` to load one.
+and ``restore()`` to load the newest one that reads back intact.
+
+Every file carries checksums (see :mod:`ember.io.safetensors_io`) and its state
+JSON is validated on load, so damage raises :class:`~ember.io.SafetensorsError`
+(the bytes: truncation, a checksum mismatch, a malformed header) or
+:class:`CheckpointError` (the checkpoint state), both naming the file, instead
+of resuming from wrong values.
 """
 from __future__ import annotations
 
@@ -29,11 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import constant
 from . import safetensors_io, tree
 from .atomic import remove_stale_temporaries
 from .host import to_host_array
+from .safetensors_io import SafetensorsError
 from .save import KIND_KEY
 
 #: A temporary file untouched this long is a crashed write, not another process's save.
@@ -45,7 +54,10 @@ _FORMAT_VERSION = 1
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be restored into the given objects (the message names the file)."""
+    """A checkpoint's state is corrupt, or it cannot be restored into the given objects.
+
+    The message names the file and the problem.
+    """
 
 
 @dataclass
@@ -124,7 +136,7 @@ def save_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
         state["rng"], part_arrays = tree.flatten(backend.get_rng_state(), "rng/", root="rng", op="save_checkpoint")
         arrays.update(part_arrays)
     metadata = {KIND_KEY: "checkpoint", _STATE_KEY: json.dumps(state, allow_nan=False)}
-    safetensors_io.write_file(path, arrays, metadata)
+    safetensors_io.write_file(path, arrays, metadata, checksums=True)
     return Path(path)
 
 
@@ -144,46 +156,127 @@ def _int_or_none(value, name):
     return int(value)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is a Python bool
+
+
+def _is_finite_number(value: Any) -> bool:
+    """A metric CheckpointManager can compare: an int or float with a finite float value (10**400 has none)."""
+    if not (_is_int(value) or isinstance(value, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _parse_state(metadata: dict, source: str) -> dict:
+    """The checkpoint state JSON of a file's metadata, with its counters, metric and model names checked."""
     if metadata.get(KIND_KEY) != "checkpoint" or _STATE_KEY not in metadata:
         raise CheckpointError(f"{source}: not an Ember checkpoint (a plain weights file? "
                               "load it with ember.io.load_weights)")
     try:
         state = json.loads(metadata[_STATE_KEY])
-    except ValueError as err:
-        raise CheckpointError(f"{source}: the checkpoint state in the header is not valid JSON ({err})") from None
+    except (ValueError, RecursionError) as err:
+        why = "nested too deeply" if isinstance(err, RecursionError) else err
+        raise CheckpointError(f"{source}: the checkpoint state in the header is not valid JSON ({why})") from None
     if not isinstance(state, dict) or state.get("version") != _FORMAT_VERSION:
-        raise CheckpointError(f"{source}: unsupported checkpoint format version "
-                              f"{state.get('version') if isinstance(state, dict) else state!r}")
+        version = state.get("version") if isinstance(state, dict) else state
+        raise CheckpointError(f"{source}: unsupported checkpoint format version {safetensors_io.short_repr(version)}")
+
+    def corrupt(what: str) -> CheckpointError:
+        return CheckpointError(f"{source}: the checkpoint state in the header is corrupt ({what})")
+
+    for counter in ("step", "epoch"):
+        value = state.get(counter)
+        if value is not None and not _is_int(value):
+            raise corrupt(f"{counter} is {safetensors_io.short_repr(value)}, expected an integer or null")
+    metric = state.get("metric")
+    if metric is not None and not _is_finite_number(metric):
+        raise corrupt(f"metric is {safetensors_io.short_repr(metric)}, expected a finite number or null")
+    names = state.get("model")
+    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)
+                                  and len(set(names)) == len(names)):
+        raise corrupt(f"the model's tensor names are {safetensors_io.short_repr(names)}, expected a list of "
+                      "distinct strings")
     return state
+
+
+#: The generators of :func:`ember.backend.get_rng_state` (besides "seed"), with a NumPy bit
+#: generator that can take their state on trial (None: CuPy's, which need CuPy to check).
+_RNG_STREAMS = {"numpy": np.random.PCG64, backend._INTEGER_STREAM: np.random.MT19937, "cupy": None}
+
+
+def _check_rng_state(rng: Any, source: str) -> None:
+    """Refuse an RNG state that ``set_rng_state`` would misread: it would clear the generators, not resume them."""
+    def corrupt(what: str) -> CheckpointError:
+        return CheckpointError(f"{source}: the checkpoint's RNG state is corrupt ({what}); restoring it would "
+                               "not resume the random streams (pass restore_rng=False to load the rest)")
+
+    if not isinstance(rng, dict):
+        raise corrupt(f"a {type(rng).__name__}, expected a dict")
+    seed = rng.get("seed")
+    if seed is not None and not (_is_int(seed) and seed >= 0):
+        raise corrupt(f"seed {safetensors_io.short_repr(seed)}")
+    for name, value in rng.items():
+        if name == "seed":
+            continue
+        if name not in _RNG_STREAMS:
+            raise corrupt(f"unknown generator {safetensors_io.short_repr(name)}, expected {sorted(_RNG_STREAMS)}")
+        if not isinstance(value, dict):
+            raise corrupt(f"generator {name!r} has state {safetensors_io.short_repr(value)}")
+        if _RNG_STREAMS[name] is not None:
+            try:  # NumPy validates a state as it takes it: a scratch generator checks it without side effects
+                _RNG_STREAMS[name]().state = value
+            except Exception as err:  # noqa: BLE001 - whatever NumPy refuses, the state is unusable
+                detail = safetensors_io.short_repr(str(err))
+                raise corrupt(f"generator {name!r}: {type(err).__name__}: {detail}") from None
 
 
 def _checkpoint_from(arrays: dict, metadata: dict, source: str, path, wrap=None) -> Checkpoint:
     """A :class:`Checkpoint` from a file's tensors and metadata (``wrap`` makes the tensors)."""
     state = _parse_state(metadata, source)
     try:
-        checkpoint = Checkpoint(
-            path=path, step=state.get("step"), epoch=state.get("epoch"), metric=state.get("metric"),
-            extra=tree.unflatten(state.get("extra", {}), arrays, source, wrap),
-            optimizer_state=tree.unflatten(state.get("optimizer"), arrays, source, wrap),
-            scheduler_state=tree.unflatten(state.get("scheduler"), arrays, source, wrap),
-            rng_state=tree.unflatten(state.get("rng"), arrays, source, wrap),
-        )
-    except ValueError as err:
+        parts = {part: tree.unflatten(state.get(part), arrays, source, wrap)
+                 for part in ("extra", "optimizer", "scheduler", "rng")}
+    except ValueError as err:  # tree names the file and the problem
         raise CheckpointError(str(err)) from None
+    if parts["extra"] is None:
+        parts["extra"] = {}
+    for part, expected in (("extra", "a dict"), ("optimizer", "a state_dict() dict"),
+                           ("scheduler", "a state_dict() dict")):
+        if parts[part] is not None and not isinstance(parts[part], dict):
+            raise CheckpointError(f"{source}: the checkpoint state in the header is corrupt (its {part} is a "
+                                  f"{type(parts[part]).__name__}, expected {expected})")
+    if parts["rng"] is not None:
+        _check_rng_state(parts["rng"], source)
+    checkpoint = Checkpoint(path=path, step=state.get("step"), epoch=state.get("epoch"), metric=state.get("metric"),
+                            extra=parts["extra"], optimizer_state=parts["optimizer"],
+                            scheduler_state=parts["scheduler"], rng_state=parts["rng"])
     names = state.get("model")
     if names is not None:
         missing = [n for n in names if MODEL_PREFIX + n not in arrays]
         if missing:
-            raise CheckpointError(f"{source}: the header lists model tensors the file does not hold: {missing}")
-        make = wrap or (lambda array, device: Tensor._make(array, False, None, 0))
+            raise CheckpointError(f"{source}: the header lists model tensors the file does not hold: "
+                                  f"{safetensors_io.short_repr(missing)}")
+        make = wrap or (lambda array, device: constant(array))
         checkpoint.model_state = {n: make(arrays[MODEL_PREFIX + n], "cpu") for n in names}
     return checkpoint
 
 
-def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read and validate a checkpoint file without restoring anything."""
-    arrays, metadata = safetensors_io.read_file(path)
+def read_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> Checkpoint:
+    """Read and validate a checkpoint file without restoring anything.
+
+    Args:
+        path: the file.
+        verify: check the checksums of its tensors and header (False skips that pass).
+
+    Raises:
+        SafetensorsError: the file is truncated, damaged (a checksum does not
+            match) or not safetensors.
+        CheckpointError: it is not a checkpoint, or its state is corrupt.
+    """
+    arrays, metadata = safetensors_io.read_file(path, verify=verify)
     return _checkpoint_from(arrays, metadata, os.fspath(path), Path(path))
 
 
@@ -202,7 +295,7 @@ def checkpoint_contents(arrays: dict, metadata: dict, source: str, wrap=None) ->
 
 
 def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, scheduler=None, *,
-                    restore_rng: bool = True, strict: bool = True) -> Checkpoint:
+                    restore_rng: bool = True, strict: bool = True, verify: bool = True) -> Checkpoint:
     """Restore a checkpoint into the given objects: all of them, or none.
 
     The file is read and validated completely first; then the model, optimizer,
@@ -216,12 +309,21 @@ def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
             one passed in whose state the file lacks is an error).
         restore_rng: also restore Ember's random generators (default True).
         strict: the model's names must match exactly.
+        verify: check the file's checksums (False skips that pass over the data).
 
     Returns:
         The :class:`Checkpoint` (step, epoch, metric, extra, raw states).
+
+    Raises:
+        SafetensorsError: the file is truncated or damaged (see :func:`read_checkpoint`).
+        CheckpointError: its state is corrupt, or does not fit the objects given.
     """
-    source = os.fspath(path)
-    checkpoint = read_checkpoint(path)
+    return _restore(read_checkpoint(path, verify=verify), model, optimizer, scheduler, restore_rng, strict)
+
+
+def _restore(checkpoint: Checkpoint, model, optimizer, scheduler, restore_rng: bool, strict: bool) -> Checkpoint:
+    """Put a validated checkpoint into the objects, all of them or none."""
+    source = os.fspath(checkpoint.path)
     for part, obj, state in (("model", model, checkpoint.model_state),
                              ("optimizer", optimizer, checkpoint.optimizer_state),
                              ("scheduler", scheduler, checkpoint.scheduler_state)):
@@ -241,6 +343,8 @@ def load_checkpoint(path: str | os.PathLike, model=None, optimizer=None, schedul
                 obj.load_state_dict(state)
                 undo.append(lambda obj=obj, previous=previous: obj.load_state_dict(previous))
         if restore_rng:
+            rng_before = backend.get_rng_state()
+            undo.append(lambda: backend.set_rng_state(rng_before))
             backend.set_rng_state(checkpoint.rng_state)
     except Exception as err:
         for restore in reversed(undo):
@@ -299,7 +403,12 @@ class CheckpointManager:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep, self.mode, self.prefix = keep, mode, prefix
         self._pattern = re.compile(re.escape(prefix) + r"-(\d+)\.safetensors")
-        remove_stale_temporaries(self.directory, prefix + "-", min_age=STALE_AFTER_SECONDS)
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        # Those of a writer on this host that has exited, and any untouched for STALE_AFTER_SECONDS
+        # (another host's, or an older Ember's without a pid): younger ones may be writes in progress.
+        remove_stale_temporaries(self.directory, self.prefix + "-", min_age=STALE_AFTER_SECONDS)
 
     def path_for(self, step: int) -> Path:
         """The file of the checkpoint of ``step``."""
@@ -310,6 +419,7 @@ class CheckpointManager:
         """Write the checkpoint of ``step`` (see :func:`save_checkpoint`), then prune old ones."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"CheckpointManager.save: step must be a non-negative int, got {step!r}")
+        self._remove_stale_temporaries()  # a save killed earlier left its temporary file of another step
         path = save_checkpoint(self.path_for(step), model, optimizer, scheduler, step=step, epoch=epoch,
                                metric=metric, extra=extra, rng=rng)
         self._prune()
@@ -346,8 +456,15 @@ class CheckpointManager:
         return min(scored, key=lambda c: (sign * c.metric, -c.step)).path
 
     def restore(self, model=None, optimizer=None, scheduler=None, *, which: str = "latest",
-                restore_rng: bool = True, strict: bool = True) -> Checkpoint | None:
-        """Load the ``"latest"`` (default) or ``"best"`` checkpoint; None when there is none yet.
+                restore_rng: bool = True, strict: bool = True, verify: bool = True) -> Checkpoint | None:
+        """Load the newest (``which="latest"``) or best (``"best"``) intact checkpoint; None when there is none yet.
+
+        A damaged checkpoint (truncated, a checksum mismatch, a corrupt header or
+        state) is skipped with a ``UserWarning`` naming the file and the problem,
+        and the one before it (the next best, for ``"best"``) is restored instead:
+        resuming a little earlier beats not resuming. A checkpoint that reads back
+        but does not fit the objects (another model) raises :class:`CheckpointError`,
+        as does a directory whose checkpoints are all damaged.
 
         Example of a resumable loop::
 
@@ -361,10 +478,27 @@ class CheckpointManager:
         """
         if which not in ("latest", "best"):
             raise ValueError(f"CheckpointManager.restore: which must be 'latest' or 'best', got {which!r}")
-        path = self.latest() if which == "latest" else self.best()
-        if path is None:
-            return None
-        return load_checkpoint(path, model, optimizer, scheduler, restore_rng=restore_rng, strict=strict)
+        found = self.checkpoints()  # files whose header cannot be read are skipped there, with a warning
+        if which == "latest":
+            candidates = found[::-1]
+        else:
+            sign = 1.0 if self.mode == "min" else -1.0
+            candidates = sorted((c for c in found if c.metric is not None), key=lambda c: (sign * c.metric, -c.step))
+        damaged = 0
+        for info in candidates:
+            try:
+                checkpoint = read_checkpoint(info.path, verify=verify)
+            except (SafetensorsError, CheckpointError, OSError) as err:
+                warnings.warn(f"{err}; checkpoint {info.path.name} skipped, restoring the one before it",
+                              stacklevel=2)
+                damaged += 1
+                continue
+            return _restore(checkpoint, model, optimizer, scheduler, restore_rng, strict)
+        unlisted = sum(1 for entry in self.directory.iterdir() if self._pattern.fullmatch(entry.name)) - len(found)
+        if damaged or (which == "latest" and unlisted):
+            raise CheckpointError(f"CheckpointManager.restore: no intact {which} checkpoint in {self.directory}; "
+                                  "every candidate is damaged (see the warnings)")
+        return None
 
     def _prune(self) -> None:
         if self.keep is None:

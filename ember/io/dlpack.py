@@ -9,7 +9,7 @@ Only the data crosses: the result does not require grad and carries no graph.
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 
 # Device codes of the DLPack standard (DLDeviceType).
 _CPU, _CUDA, _CUDA_HOST, _CUDA_MANAGED = 1, 2, 3, 13
@@ -48,7 +48,7 @@ def from_dlpack(x) -> Tensor:
         raise TypeError(f"from_dlpack: the object lives on DLPack device type {int(device_type)}; "
                         "Ember supports the CPU (1) and CUDA (2)")
     # _make: Tensor() would accept the array too, but _make guarantees no conversion or copy.
-    return Tensor._make(array, False, None, 0)
+    return constant(array)
 
 
 def tensor_dlpack(tensor: Tensor, stream=None, max_version=None, dl_device=None, copy=None):

@@ -12,6 +12,13 @@ in every error. The files are byte-for-byte those of the package (tensors sorted
 by descending alignment, then name; same JSON spelling and padding), which the
 tests check against it.
 
+Files that Ember writes through :func:`ember.save` and the checkpoint functions
+(``checksums=True`` here) carry a CRC-32 of every tensor's bytes and of the
+header in the metadata key ``ember.checksums``; the readers verify it (unless
+``verify=False``), so a flipped bit anywhere in such a file raises
+:class:`SafetensorsError` naming the file and the tensor. Files of other writers
+have no such key and load as before.
+
 ``bfloat16`` and the ``float8`` types need ``ml_dtypes`` (installed with ONNX,
 JAX or TensorFlow); without it, ``BF16`` tensors are widened losslessly to
 ``float32`` on load and the ``float8`` ones raise.
@@ -22,6 +29,7 @@ import json
 import math
 import os
 import struct
+import zlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
@@ -33,6 +41,14 @@ from .atomic import atomic_write
 #: The header is read into memory before any check of its content: cap it (as the reference does).
 MAX_HEADER_BYTES = 100_000_000
 _METADATA_KEY = "__metadata__"
+#: Metadata key of the checksums Ember writes (see :func:`checksum_metadata`).
+CHECKSUM_KEY = "ember.checksums"
+_CHECKSUM_ALGORITHM = "crc32"
+#: NumPy's limits, checked before any array is made: a crafted shape must fail as a SafetensorsError.
+_MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+_MAX_BYTES = int(np.iinfo(np.intp).max)
+#: Reads from a stream go in pieces of at most this size, so a crafted length cannot allocate it at once.
+_CHUNK_BYTES = 1 << 24
 
 # Codes in the order of the reference implementation's dtype enum: the writer sorts
 # by it (largest first) so that every tensor starts at a multiple of its item size.
@@ -50,7 +66,10 @@ _ITEMSIZE = {"BF16": 2, "F8_E5M2": 1, "F8_E4M3": 1}
 
 
 class SafetensorsError(ValueError):
-    """A file is not valid safetensors, or holds what the caller cannot use."""
+    """A file is not valid safetensors, is damaged, or holds what the caller cannot use.
+
+    The message starts with the file's path (or the stream's name) and says what is wrong.
+    """
 
 
 def _ml_dtypes():
@@ -101,6 +120,18 @@ def _finish(array: np.ndarray, code: str) -> np.ndarray:
     return array
 
 
+class TensorInfo:
+    """Where one tensor lives in a file: name, dtype code, shape and byte range."""
+
+    __slots__ = ("begin", "code", "end", "name", "shape")
+
+    def __init__(self, name: str, code: str, shape: tuple, begin: int, end: int):
+        self.name, self.code, self.shape, self.begin, self.end = name, code, shape, begin, end
+
+    def __repr__(self) -> str:
+        return f"TensorInfo({self.name!r}, {self.code}, shape={self.shape}, bytes=[{self.begin}, {self.end}))"
+
+
 # ---------------------------------------------------------------------- writing
 def _little_endian_contiguous(array: np.ndarray) -> np.ndarray:
     """A C-contiguous little-endian array with the same values (a view when already so)."""
@@ -110,8 +141,34 @@ def _little_endian_contiguous(array: np.ndarray) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _plan(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None):
-    """The header bytes and the arrays in file order."""
+def _crc(data) -> str:
+    return f"{zlib.crc32(data) & 0xFFFFFFFF:08x}"
+
+
+def _header_digest(infos: list[TensorInfo], metadata: Mapping[str, str]) -> str:
+    """A CRC-32 of what the header says (tensors and metadata but the checksums), in a canonical spelling.
+
+    Canonical, not the header's bytes: the checksum lives inside the header, and
+    a flip that JSON parsing ignores (in the padding) changes nothing that is read.
+    """
+    described = [sorted([k, v] for k, v in metadata.items() if k != CHECKSUM_KEY),
+                 sorted([i.name, i.code, list(i.shape), i.begin, i.end] for i in infos)]
+    return _crc(json.dumps(described, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
+
+
+def checksum_metadata(entries: list[tuple[str, str, np.ndarray]], metadata: Mapping[str, str]) -> str:
+    """The ``ember.checksums`` value for tensors about to be written in this order."""
+    infos, offset = [], 0
+    for name, code, array in entries:
+        infos.append(TensorInfo(name, code, tuple(array.shape), offset, offset + array.nbytes))
+        offset += array.nbytes
+    tensors = {name: _crc(_raw_bytes(array)) for name, _, array in entries}
+    return json.dumps({"algorithm": _CHECKSUM_ALGORITHM, "header": _header_digest(infos, metadata),
+                       "tensors": tensors}, separators=(",", ":"), ensure_ascii=False)
+
+
+def _plan(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None, checksums: bool = False):
+    """The header bytes and the arrays in file order (``checksums``: add :data:`CHECKSUM_KEY`)."""
     entries = []
     for name, array in arrays.items():
         if not isinstance(name, str):
@@ -125,11 +182,16 @@ def _plan(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None):
         entries.append((name, dtype_code(array.dtype, name), _little_endian_contiguous(array)))
     entries.sort(key=lambda entry: (-_RANK[entry[1]], entry[0]))
     header: dict[str, Any] = {}
+    metadata = dict(metadata or {})
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"safetensors: metadata must map str to str, got {key!r}: {type(value).__name__}")
+    if CHECKSUM_KEY in metadata:  # copied from another file, it would not match these tensors
+        raise ValueError(f"safetensors: metadata key {CHECKSUM_KEY!r} is reserved (pass checksums=True)")
+    if checksums:
+        metadata[CHECKSUM_KEY] = checksum_metadata(entries, metadata)
     if metadata:
-        for key, value in metadata.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError(f"safetensors: metadata must map str to str, got {key!r}: {type(value).__name__}")
-        header[_METADATA_KEY] = dict(metadata)
+        header[_METADATA_KEY] = metadata
     offset = 0
     for name, code, array in entries:
         header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
@@ -145,17 +207,24 @@ def _raw_bytes(array: np.ndarray) -> memoryview:
 
 
 def write_stream(stream: BinaryIO, arrays: Mapping[str, np.ndarray],
-                 metadata: Mapping[str, str] | None = None) -> None:
-    """Write ``arrays`` (NumPy, any layout) as safetensors to an open binary stream."""
-    header, ordered = _plan(arrays, metadata)
+                 metadata: Mapping[str, str] | None = None, checksums: bool = False) -> None:
+    """Write ``arrays`` (NumPy, any layout) as safetensors to an open binary stream.
+
+    ``checksums=True`` stores a CRC-32 of each tensor and of the header under
+    :data:`CHECKSUM_KEY`, which the readers verify.
+    """
+    header, ordered = _plan(arrays, metadata, checksums)
     stream.write(header)
     for array in ordered:
         if array.nbytes:
             stream.write(_raw_bytes(array))
 
 
-def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
+def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None,
+          checksums: bool = False) -> bytes:
     """The safetensors bytes of ``arrays`` (a name -> NumPy array mapping), built in one copy.
+
+    ``checksums``: as in :func:`write_stream`.
 
     Example:
         >>> import numpy as np
@@ -166,14 +235,14 @@ def dumps(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None =
                [1., 4.],
                [2., 5.]])
     """
-    header, ordered = _plan(arrays, metadata)
+    header, ordered = _plan(arrays, metadata, checksums)
     return b"".join([header, *(_raw_bytes(array) for array in ordered)])
 
 
 def write_file(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
-               metadata: Mapping[str, str] | None = None) -> None:
-    """Write ``arrays`` to ``path`` atomically (see :mod:`ember.io.atomic`)."""
-    header, ordered = _plan(arrays, metadata)  # fails before the temporary file exists
+               metadata: Mapping[str, str] | None = None, checksums: bool = False) -> None:
+    """Write ``arrays`` to ``path`` atomically (:mod:`ember.io.atomic`); ``checksums`` as in :func:`write_stream`."""
+    header, ordered = _plan(arrays, metadata, checksums)  # fails before the temporary file exists
     with atomic_write(path) as stream:
         stream.write(header)
         for array in ordered:
@@ -182,70 +251,101 @@ def write_file(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
 
 
 # ---------------------------------------------------------------------- reading
-class TensorInfo:
-    """Where one tensor lives in a file: name, dtype code, shape and byte range."""
+def _is_int(value: Any) -> bool:
+    # JSON's true/false parse as Python bools, which are ints: a shape [true] is not a shape.
+    return isinstance(value, int) and not isinstance(value, bool)
 
-    __slots__ = ("begin", "code", "end", "name", "shape")
 
-    def __init__(self, name: str, code: str, shape: tuple, begin: int, end: int):
-        self.name, self.code, self.shape, self.begin, self.end = name, code, shape, begin, end
-
-    def __repr__(self) -> str:
-        return f"TensorInfo({self.name!r}, {self.code}, shape={self.shape}, bytes=[{self.begin}, {self.end}))"
+def short_repr(value: Any, limit: int = 120) -> str:
+    """A repr of ``value`` fit for an error message: a crafted header may hold megabytes, or nest deeply."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<a deeply nested {type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _reject_duplicates(pairs):
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {short_repr(key)}")
         result[key] = value
     return result
+
+
+def _tensor_info(name: str, entry: Any, source: str) -> TensorInfo:
+    """One header entry, checked against NumPy's limits before anything is allocated for it."""
+    def malformed(why: str) -> SafetensorsError:
+        return SafetensorsError(f"{source}: malformed header entry for tensor {short_repr(name)}: {why} "
+                                f"(got {short_repr(entry)})")
+
+    if not isinstance(entry, dict):
+        raise malformed("expected an object with dtype, shape and data_offsets")
+    missing = sorted({"dtype", "shape", "data_offsets"} - set(entry))
+    if missing:
+        raise malformed(f"no {', '.join(missing)}")
+    code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(code, str):
+        raise malformed("dtype is not a string")
+    if not (isinstance(shape, list) and all(_is_int(d) and d >= 0 for d in shape)):
+        raise malformed("shape must be a list of non-negative integers")
+    if len(shape) > _MAX_DIMS:
+        raise malformed(f"{len(shape)} dimensions, NumPy arrays have at most {_MAX_DIMS}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) and o >= 0 for o in offsets)
+            and offsets[0] <= offsets[1]):
+        raise malformed("data_offsets must be [begin, end] with integers 0 <= begin <= end")
+    itemsize = _ITEMSIZE.get(code) or (_NUMPY_CODES[code].itemsize if code in _NUMPY_CODES else None)
+    if itemsize is None:
+        raise SafetensorsError(f"{source}: tensor {short_repr(name)} has unknown dtype {short_repr(code)}")
+    # NumPy refuses a shape whose non-zero sizes overflow its index type even when another
+    # size is 0 (so the array would be empty): check the same, to fail here with the file's name.
+    if math.prod(d for d in shape if d) * itemsize > _MAX_BYTES:
+        raise SafetensorsError(f"{source}: tensor {short_repr(name)} has shape {tuple(shape)}, too large for "
+                               "any array; the header is corrupt")
+    begin, end = offsets
+    if math.prod(shape) * itemsize != end - begin:
+        raise SafetensorsError(
+            f"{source}: tensor {short_repr(name)} of dtype {code} and shape {tuple(shape)} needs "
+            f"{math.prod(shape) * itemsize} bytes but its data_offsets span {end - begin}")
+    return TensorInfo(name, code, tuple(shape), begin, end)
 
 
 def parse_header(raw: bytes, data_size: int | None, source: str) -> tuple[list[TensorInfo], dict[str, str]]:
     """Validate a JSON header against ``data_size`` bytes of payload (None: not known yet).
 
     Returns the tensors sorted by offset and the metadata. Every inconsistency
-    (bad JSON, unknown dtype, shape that does not match the byte range, gaps,
+    (text that is not UTF-8 or JSON, nesting too deep, duplicate keys, unknown
+    dtype, a shape NumPy cannot make or that does not match its byte range, gaps,
     overlaps, payload longer or shorter than declared) raises
     :class:`SafetensorsError` naming ``source``.
     """
     try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SafetensorsError(f"{source}: header is not valid JSON (not UTF-8 text: {err.reason} at byte "
+                               f"{8 + err.start}); "
+                               "the file is corrupt or not safetensors") from None
+    try:
+        header = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except (ValueError, RecursionError) as err:
         raise SafetensorsError(f"{source}: header is not valid JSON ({_describe(err)}); the file is corrupt "
                                "or not safetensors") from None
     if not isinstance(header, dict):
         raise SafetensorsError(f"{source}: header is a JSON {type(header).__name__}, expected an object")
-    metadata = header.pop(_METADATA_KEY, None) or {}
+    metadata = header.pop(_METADATA_KEY, None)
+    if metadata is None:  # the reference writes no key, and reads null, for no metadata
+        metadata = {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise SafetensorsError(f"{source}: {_METADATA_KEY} must map strings to strings")
-    infos = []
-    for name, entry in header.items():
-        try:
-            code, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-            if not (isinstance(code, str) and isinstance(shape, list)
-                    and all(isinstance(d, int) and d >= 0 for d in shape)
-                    and isinstance(begin, int) and isinstance(end, int)):
-                raise TypeError
-        except (TypeError, KeyError, ValueError):
-            raise SafetensorsError(f"{source}: malformed header entry for tensor {name!r}: {entry!r}") from None
-        itemsize = _ITEMSIZE.get(code) or (_NUMPY_CODES[code].itemsize if code in _NUMPY_CODES else None)
-        if itemsize is None:
-            raise SafetensorsError(f"{source}: tensor {name!r} has unknown dtype {code!r}")
-        if math.prod(shape) * itemsize != end - begin:
-            raise SafetensorsError(
-                f"{source}: tensor {name!r} of dtype {code} and shape {tuple(shape)} needs "
-                f"{math.prod(shape) * itemsize} bytes but its data_offsets span {end - begin}")
-        infos.append(TensorInfo(name, code, tuple(shape), begin, end))
-    infos.sort(key=lambda info: (info.begin, info.end))
+        raise SafetensorsError(f"{source}: {_METADATA_KEY} must map strings to strings, got {short_repr(metadata)}")
+    infos = sorted((_tensor_info(name, entry, source) for name, entry in header.items()),
+                   key=lambda info: (info.begin, info.end))
     position = 0
     for info in infos:
         if info.begin != position:
             problem = "overlaps the previous one" if info.begin < position else "leaves a gap before it"
-            raise SafetensorsError(f"{source}: tensor {info.name!r} starts at byte {info.begin} and {problem} "
-                                   f"(expected {position}); the header is corrupt")
+            raise SafetensorsError(f"{source}: tensor {short_repr(info.name)} starts at byte {info.begin} and "
+                                   f"{problem} (expected {position}); the header is corrupt")
         position = info.end
     if data_size is not None and position != data_size:
         state = "truncated" if position > data_size else "longer than its header says"
@@ -261,6 +361,46 @@ def _describe(err: Exception) -> str:
 def declared_data_size(infos: list[TensorInfo]) -> int:
     """The bytes of tensor data a validated header declares (its tensors are contiguous from 0)."""
     return infos[-1].end if infos else 0
+
+
+def expected_checksums(infos: list[TensorInfo], metadata: dict[str, str], source: str,
+                       verify: bool = True) -> dict[str, str] | None:
+    """Check the header against its checksum; returns the tensors' checksums to verify.
+
+    None when ``verify`` is False or the file has no :data:`CHECKSUM_KEY` (a file
+    of another writer). A malformed record, a header that changed after it was
+    written, or a tensor without a checksum raises :class:`SafetensorsError`.
+    """
+    if not verify or CHECKSUM_KEY not in metadata:
+        return None
+    try:
+        record = json.loads(metadata[CHECKSUM_KEY])
+    except (ValueError, RecursionError):
+        record = None
+    if not (isinstance(record, dict) and isinstance(record.get("header"), str)
+            and isinstance(record.get("tensors"), dict)
+            and all(isinstance(v, str) for v in record["tensors"].values())):
+        raise SafetensorsError(f"{source}: the {CHECKSUM_KEY} metadata is malformed; the header is corrupt")
+    if record.get("algorithm") != _CHECKSUM_ALGORITHM:
+        raise SafetensorsError(f"{source}: unknown checksum algorithm {short_repr(record.get('algorithm'))} "
+                               f"(this Ember knows {_CHECKSUM_ALGORITHM!r}); load with verify=False")
+    if record["header"] != _header_digest(infos, metadata):
+        raise SafetensorsError(f"{source}: checksum mismatch in the header (its tensor list or metadata "
+                               "changed after it was written); the file is corrupt")
+    tensors = record["tensors"]
+    unlisted = sorted({info.name for info in infos} ^ set(tensors))
+    if unlisted:
+        raise SafetensorsError(f"{source}: the checksums do not list the same tensors as the header "
+                               f"({short_repr(unlisted)}); the file is corrupt")
+    return tensors
+
+
+def _verify(array: np.ndarray, info: TensorInfo, checksums: dict[str, str] | None, source: str) -> None:
+    """Compare a tensor's bytes, as read, with the checksum written with them."""
+    if checksums is not None and _crc(_raw_bytes(array)) != checksums[info.name]:
+        raise SafetensorsError(f"{source}: checksum mismatch in tensor {short_repr(info.name)} (its bytes "
+                               f"[{info.begin}, {info.end}) of the data changed after it was written); the "
+                               "file is corrupt. Pass verify=False to load it anyway")
 
 
 def _not_safetensors(source: str, head: bytes, problem: str) -> SafetensorsError:
@@ -305,7 +445,7 @@ def read_header(stream: BinaryIO, source: str) -> tuple[list[TensorInfo], dict[s
     total = os.fstat(stream.fileno()).st_size
     stream.seek(0)
     head = stream.read(foreign.HEAD_BYTES)
-    length = _header_length(head[:8], total - 8, source, head)
+    length = _header_length(head[:8], total - 8, source, head)  # never more than the file holds
     stream.seek(8)
     infos, metadata = _parse(head[:8], stream.read(length), total - 8 - length, source)
     return infos, metadata, 8 + length
@@ -316,49 +456,68 @@ def _read_tensor(stream: BinaryIO, start: int, info: TensorInfo, source: str) ->
     if array.nbytes:
         stream.seek(start + info.begin)
         if stream.readinto(_raw_bytes(array)) != array.nbytes:
-            raise SafetensorsError(f"{source}: tensor {info.name!r} ends past the end of the file (truncated)")
-    return _finish(array, info.code)
+            raise SafetensorsError(f"{source}: tensor {short_repr(info.name)} ends past the end of the file "
+                                   "(truncated)")
+    return array
 
 
-def read_file(path: str | os.PathLike, names=None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _open(path: str | os.PathLike, source: str) -> BinaryIO:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the callers close it
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{source}: no such file") from None
+
+
+def read_file(path: str | os.PathLike, names=None, *,
+              verify: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a safetensors file into NumPy arrays (in file order) and its metadata.
 
     Args:
         path: the file.
         names: optionally, the only tensors to read (all others stay on disk).
+        verify: check the checksums Ember writes (:data:`CHECKSUM_KEY`), when the
+            file has them; False skips that pass over the data.
 
-    The header is validated completely before any tensor is read, so a corrupt
-    file raises :class:`SafetensorsError` before any memory is allocated for it.
+    The header is validated completely, against the file's size, before any
+    tensor is read, so a corrupt file raises :class:`SafetensorsError` before
+    any memory is allocated for it.
     """
     source = os.fspath(path)
-    try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; only open() is guarded
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{source}: no such file") from None
-    with stream:
+    with _open(path, source) as stream:
         infos, metadata, start = read_header(stream, source)
+        checksums = expected_checksums(infos, metadata, source, verify)
         if names is not None:
             wanted = set(names)
             missing = wanted - {info.name for info in infos}
             if missing:
                 raise KeyError(f"{source}: no tensor named {', '.join(sorted(missing))}")
             infos = [info for info in infos if info.name in wanted]
-        return {info.name: _read_tensor(stream, start, info, source) for info in infos}, metadata
+        arrays = {}
+        for info in infos:
+            array = _read_tensor(stream, start, info, source)
+            _verify(array, info, checksums, source)
+            arrays[info.name] = _finish(array, info.code)
+        return arrays, metadata
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """Only the ``__metadata__`` of a file (the tensors are not read)."""
+def read_metadata(path: str | os.PathLike, *, verify: bool = True) -> dict[str, str]:
+    """Only the ``__metadata__`` of a file (the tensors are not read; ``verify`` checks the header's checksum)."""
     source = os.fspath(path)
-    with open(path, "rb") as stream:
-        return read_header(stream, source)[1]
+    with _open(path, source) as stream:
+        infos, metadata, _ = read_header(stream, source)
+        expected_checksums(infos, metadata, source, verify)
+        return metadata
 
 
 # ---------------------------------------------------------------------- streams (file objects)
 def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes; fewer only at the end of the stream (raw streams may return short reads)."""
+    """Up to ``size`` bytes; fewer only at the end of the stream (raw streams may return short reads).
+
+    Read in pieces: a crafted size must not allocate its buffer before the bytes arrive.
+    """
     chunks, got = [], 0
     while got < size:
-        chunk = stream.read(size - got)
+        chunk = stream.read(min(size - got, _CHUNK_BYTES))
         if not chunk:
             break
         chunks.append(chunk)
@@ -395,18 +554,39 @@ def _remaining(stream: BinaryIO) -> int | None:
     return end - position
 
 
-def read_stream(stream: BinaryIO, source: str, tensors: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _stream_tensor(stream: BinaryIO, info: TensorInfo, size_known: bool, source: str, declared: int) -> np.ndarray:
+    """The next tensor of a stream; with no known length, big ones are read before they are allocated."""
+    array_dtype = _numpy_dtype(info.code, source, info.name)
+    nbytes = info.end - info.begin
+    truncated = SafetensorsError(f"{source}: the stream ends inside tensor {short_repr(info.name)}; the header "
+                                 f"declares {declared} bytes of tensor data (truncated)")
+    if size_known or nbytes <= _CHUNK_BYTES:
+        array = np.empty(info.shape, array_dtype)
+        if array.nbytes and _fill(stream, _raw_bytes(array)) != array.nbytes:
+            raise truncated
+        return array
+    data = _read_exactly(stream, nbytes)
+    if len(data) < nbytes:
+        raise truncated
+    array = np.empty(info.shape, array_dtype)
+    _raw_bytes(array)[:] = data
+    return array
+
+
+def read_stream(stream: BinaryIO, source: str, tensors: bool = True, *,
+                verify: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read one safetensors object from a binary stream, starting at its current position.
 
     Exactly the object's bytes are consumed, so several objects written one after
     the other into a stream read back in turn; the stream need not be seekable.
     When it is, a truncated payload is reported before any tensor memory is
-    allocated.
+    allocated; when it is not, memory grows only with the bytes that arrive.
 
     Args:
         stream: a binary file object (``open(path, "rb")``, ``io.BytesIO``...).
         source: how errors name it.
         tensors: False reads the header only (the metadata; no arrays).
+        verify: check the checksums Ember writes, when present (see :func:`read_file`).
     """
     available = _remaining(stream)
     prefix = _read_exactly(stream, 8)
@@ -418,6 +598,7 @@ def read_stream(stream: BinaryIO, source: str, tensors: bool = True) -> tuple[di
                                f"the stream ends {len(raw)} bytes into a header declared as {length} bytes "
                                "long (truncated)")
     infos, metadata = _parse(prefix, raw, None, source)
+    checksums = expected_checksums(infos, metadata, source, verify)
     size = declared_data_size(infos)
     if available is not None and size > available - 8 - length:
         raise SafetensorsError(f"{source}: the file is truncated: the header declares {size} bytes of tensor "
@@ -426,24 +607,25 @@ def read_stream(stream: BinaryIO, source: str, tensors: bool = True) -> tuple[di
     if not tensors:
         return arrays, metadata
     for info in infos:  # in offset order, back to back from 0 (parse_header checked)
-        array = np.empty(info.shape, _numpy_dtype(info.code, source, info.name))
-        if array.nbytes and _fill(stream, _raw_bytes(array)) != array.nbytes:
-            raise SafetensorsError(f"{source}: the stream ends inside tensor {info.name!r}; the header declares "
-                                   f"{size} bytes of tensor data (truncated)")
+        array = _stream_tensor(stream, info, available is not None, source, size)
+        _verify(array, info, checksums, source)
         arrays[info.name] = _finish(array, info.code)
     return arrays, metadata
 
 
-def loads(data: bytes, source: str = "<bytes>") -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Parse safetensors bytes into NumPy arrays (copies) and metadata."""
+def loads(data: bytes, source: str = "<bytes>", *, verify: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Parse safetensors bytes into NumPy arrays (copies) and metadata (``verify``: see :func:`read_file`)."""
     data = memoryview(data)
     head = bytes(data[:foreign.HEAD_BYTES])
     length = _header_length(head[:8], len(data) - 8, source, head)
     infos, metadata = _parse(head[:8], bytes(data[8:8 + length]), len(data) - 8 - length, source)
+    checksums = expected_checksums(infos, metadata, source, verify)
     start = 8 + length
     arrays = {}
     for info in infos:
         dtype = _numpy_dtype(info.code, source, info.name)
-        flat = np.frombuffer(data[start + info.begin:start + info.end], dtype=np.uint8).copy()
-        arrays[info.name] = _finish(flat.view(dtype).reshape(info.shape), info.code)
+        array = np.frombuffer(data[start + info.begin:start + info.end], dtype=np.uint8).copy()
+        array = array.view(dtype).reshape(info.shape)
+        _verify(array, info, checksums, source)
+        arrays[info.name] = _finish(array, info.code)
     return arrays, metadata

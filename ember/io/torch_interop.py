@@ -58,7 +58,7 @@ def save_torch_state_dict(module, path: str | os.PathLike) -> None:
     """Write ``module``'s weights as a safetensors file for PyTorch.
 
     The file carries ``{"format": "pt"}`` metadata, as files written by
-    ``safetensors.torch`` do, and loads with
+    ``safetensors.torch`` do (plus Ember's checksums, which PyTorch ignores), and loads with
     ``torch_model.load_state_dict(safetensors.torch.load_file(path))``.
 
     Example:
@@ -69,4 +69,4 @@ def save_torch_state_dict(module, path: str | os.PathLike) -> None:
         >>> sorted(ember.load(path))
         ['bias', 'weight']
     """
-    safetensors_io.write_file(path, torch_state_arrays(module), {"format": "pt"})
+    safetensors_io.write_file(path, torch_state_arrays(module), {"format": "pt"}, checksums=True)

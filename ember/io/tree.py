@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, constant
 from .host import device_of_leaf, is_gpu_array, is_torch_tensor, to_host_array
 from .safetensors_io import SafetensorsError, dtype_code
 
@@ -196,7 +196,7 @@ def _refusal(value: Any, where: str, root: str, op: str) -> str:
 
 def _plain_tensor(array: np.ndarray, device: str) -> Tensor:
     # _make: no checks or copies, and it accepts bfloat16 arrays that Tensor() refuses.
-    return Tensor._make(array, False, None, 0)
+    return constant(array)
 
 
 def unflatten(skeleton: Any, arrays: dict[str, np.ndarray], source: str = "",

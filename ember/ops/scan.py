@@ -21,23 +21,13 @@ from typing import Any
 
 from .. import return_types
 from ..autograd.function import Function, apply
-from ..backend import array_module, numpy_module, to_device, device_of
+from ..backend import array_module, numpy_module
+from ..kernels import scan as K
 from .checks import to_tensor
 from .dim_helpers import at_least_1d, one_dim
 from .movement import flip, gather, reshape
 
 __all__ = ["cumprod", "cummax", "cummin", "logcumsumexp"]
-
-
-def _accumulate(ufunc: str, x, axis: int):
-    """``xp.<ufunc>.accumulate(x, axis)``, on the host for array modules without it."""
-    xp = array_module(x)
-    try:
-        return getattr(xp, ufunc).accumulate(x, axis=axis)
-    except (AttributeError, NotImplementedError, TypeError):
-        # Some CuPy versions lack ufunc.accumulate: scan on the host, then move back.
-        host = getattr(numpy_module(), ufunc).accumulate(to_device(x, "cpu"), axis=axis)
-        return to_device(host, device_of(x))
 
 
 def _reverse_cumsum(x, axis: int):
@@ -119,25 +109,6 @@ def cumprod(input: Any, dim: int | None = None, *, dtype=None, axis: int | None 
 
 
 # ------------------------------------------------------------------ cummax / cummin
-def running_extremum_indices(x, axis: int, largest: bool):
-    """Array kernel: for each position, the index of the running max (min) so far.
-
-    PyTorch updates the running extremum when ``x[i] >= best`` (``<=`` for the
-    minimum) or ``x[i]`` is NaN, so ties report the latest index and NaN, once
-    seen, stays, indexed at the latest NaN. A position updates exactly when it
-    equals the running extremum (or is NaN); the index is the last such position.
-    """
-    xp = array_module(x)
-    running = _accumulate("maximum" if largest else "minimum", x, axis)
-    updates = x == running
-    if x.dtype.kind in "fc":
-        updates |= xp.isnan(x)
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    positions = xp.arange(x.shape[axis], dtype=xp.int64).reshape(shape)
-    return _accumulate("maximum", xp.where(updates, positions, 0), axis)
-
-
 class RunningExtremumIndex(Function):
     """Index of the running maximum (``largest``) or minimum along ``axis``."""
 
@@ -146,7 +117,7 @@ class RunningExtremumIndex(Function):
 
     @staticmethod
     def forward(ctx, x, axis, largest):
-        return running_extremum_indices(x, axis, largest)
+        return K.running_extremum_indices(x, axis, largest)
 
 
 def _running_extremum(op, input, dim, axis, largest):
@@ -213,7 +184,7 @@ class LogCumSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return _accumulate("logaddexp", x, axis)
+        return K.accumulate("logaddexp", x, axis)
 
     @staticmethod
     def vjp(ctx, g):

@@ -81,3 +81,54 @@ def test_stale_temporaries_are_removed_and_only_ours(tmp_path):
     other.write_bytes(b"keep")
     assert remove_stale_temporaries(tmp_path, "ckpt-") == [stale]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tmp"]
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _temporary(directory, target: str, writer: str):
+    path = directory / f".{target}.{writer}.k3x9q2zz.tmp"
+    path.write_bytes(b"half")
+    return path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid cannot be probed safely on Windows")
+def test_the_next_write_of_a_target_removes_the_temporaries_of_dead_writers_only(tmp_path):
+    host = atomic._host()
+    dead = _temporary(tmp_path, "w.bin", f"{host}-{_dead_pid()}")
+    live = _temporary(tmp_path, "w.bin", f"{host}-{os.getppid()}")  # our parent: alive
+    own = _temporary(tmp_path, "w.bin", f"{host}-{os.getpid()}")  # another thread of this process
+    remote = _temporary(tmp_path, "w.bin", f"otherhost-{_dead_pid()}")  # a pid of another machine
+    legacy = tmp_path / ".w.bin.abcdefgh.tmp"  # an older Ember's name, without the writer
+    legacy.write_bytes(b"half")
+    longer = _temporary(tmp_path, "w.bin.old", f"{host}-{_dead_pid()}")  # another target's
+    atomic_write_bytes(tmp_path / "w.bin", b"new")
+    assert not dead.exists()
+    assert all(p.exists() for p in (live, own, remote, legacy, longer))
+    assert (tmp_path / "w.bin").read_bytes() == b"new"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid cannot be probed safely on Windows")
+def test_stale_temporaries_of_dead_writers_go_whatever_their_age(tmp_path):
+    host = atomic._host()
+    dead = _temporary(tmp_path, "ckpt-7.safetensors", f"{host}-{_dead_pid()}")
+    live = _temporary(tmp_path, "ckpt-8.safetensors", f"{host}-{os.getpid()}")
+    assert remove_stale_temporaries(tmp_path, "ckpt-", min_age=300) == [dead]
+    assert live.exists()
+
+
+def test_temporary_names_carry_the_writer(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+    monkeypatch.setattr(atomic.os, "replace", lambda src, dst: (seen.append(src), real_replace(src, dst)))
+    atomic_write_bytes(tmp_path / "a.b", b"x")
+    name = os.path.basename(seen[0])
+    assert name.startswith(f".a.b.{atomic._host()}-{os.getpid()}.") and name.endswith(".tmp")
+    assert atomic._WRITER.fullmatch(name[len(".a.b."):])

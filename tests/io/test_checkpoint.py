@@ -193,6 +193,105 @@ def test_manager_skips_a_corrupt_latest_with_a_warning_and_cleans_temporaries(tm
     assert not stale.exists() and in_progress.exists()
 
 
+def _flip_data_byte(path):
+    """One bit flipped in the last byte of the tensor data (the header stays readable)."""
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x04
+    path.write_bytes(bytes(data))
+
+
+def _damage_state(path, **changes):
+    """The checkpoint's state JSON edited (checksums recomputed): only the state checks can tell."""
+    import json
+
+    from ember.io import safetensors_io as st
+
+    arrays, metadata = st.read_file(path)
+    del metadata[st.CHECKSUM_KEY]
+    metadata["ember.checkpoint"] = json.dumps(json.loads(metadata["ember.checkpoint"]) | changes)
+    st.write_file(path, arrays, metadata, checksums=True)
+
+
+@pytest.mark.parametrize("damage", ["bit flip in the data", "rng state", "truncated"])
+def test_restore_skips_a_damaged_newest_checkpoint_and_resumes_from_the_one_before(tmp_path, damage):
+    model, opt, sched = _setup()
+    manager = CheckpointManager(tmp_path, keep=None)
+    _train(model, opt, sched, 2)
+    manager.save(2, model, opt, sched)
+    expected = _weights(model)
+    _train(model, opt, sched, 2)
+    manager.save(4, model, opt, sched)
+    newest = manager.path_for(4)
+    if damage == "bit flip in the data":
+        _flip_data_byte(newest)
+        reason = "checksum mismatch in tensor"
+    elif damage == "rng state":
+        _damage_state(newest, rng={"x": 1})
+        reason = "unknown generator 'x'"
+    else:
+        newest.write_bytes(newest.read_bytes()[:-5])
+        reason = "truncated"
+    resumed = _setup(seed=7)
+    skipped = rf"(?s)ckpt-00000004\.safetensors: .*{reason}.*checkpoint ckpt-00000004\.safetensors skipped"
+    with pytest.warns(UserWarning, match=skipped):
+        restored = manager.restore(*resumed)
+    assert restored.step == 2
+    _assert_bitwise_equal(_weights(resumed[0]), expected)
+
+
+def test_restore_best_skips_a_damaged_best(tmp_path):
+    model = _setup()[0]
+    manager = CheckpointManager(tmp_path, keep=None, mode="min")
+    for step, loss in [(1, 0.5), (2, 0.1), (3, 0.9)]:
+        manager.save(step, model, metric=loss)
+    _flip_data_byte(manager.path_for(2))
+    with pytest.warns(UserWarning, match="ckpt-00000002"):
+        assert manager.restore(model, which="best").step == 1
+
+
+def test_restore_raises_when_every_checkpoint_is_damaged_or_does_not_fit(tmp_path):
+    manager = CheckpointManager(tmp_path, keep=None)
+    manager.save(1, _setup()[0])
+    with pytest.raises(CheckpointError, match="cannot restore"):  # intact, but another model: not skipped
+        manager.restore(_setup(hidden=5)[0])
+    _flip_data_byte(manager.path_for(1))
+    with pytest.warns(UserWarning, match="ckpt-00000001"), \
+            pytest.raises(CheckpointError, match="no intact latest checkpoint"):
+        manager.restore(_setup()[0])
+    manager.path_for(1).write_bytes(b"junk")  # not even a readable header: still not a fresh start
+    with pytest.warns(UserWarning, match="ckpt-00000001"), \
+            pytest.raises(CheckpointError, match="no intact latest checkpoint"):
+        manager.restore(_setup()[0])
+
+
+def test_a_killed_save_leaves_a_temporary_file_that_the_next_save_removes(tmp_path):
+    code = (
+        "import sys, time\n"
+        "from ember.io.atomic import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f:\n"
+        "    f.write(b'half a checkpoint'); f.flush(); print('writing', flush=True); time.sleep(60)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    manager = CheckpointManager(tmp_path, keep=None)
+    writer = subprocess.Popen([sys.executable, "-c", code, str(manager.path_for(3))], stdout=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        temporaries = list(tmp_path.glob(".ckpt-00000003.safetensors.*.tmp"))
+        assert len(temporaries) == 1
+        manager.save(2, _setup()[0])  # a live writer's file is left alone
+        assert temporaries[0].exists()
+        writer.kill()
+        writer.wait(timeout=30)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    assert temporaries[0].exists()  # SIGKILL: nothing ran to clean up
+    manager.save(4, _setup()[0])  # the next save, of another step, sees the writer is gone
+    assert not temporaries[0].exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000002.safetensors", "ckpt-00000004.safetensors"]
+
+
 def test_manager_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="keep must be a positive int"):
         CheckpointManager(tmp_path, keep=0)
