@@ -11,6 +11,10 @@ Launch a script on several processes with ``mpiexec -n 2 python -m mpi4py train.
 * :func:`broadcast_parameters`, :func:`allreduce_gradients`: the same, by hand.
 * :class:`LocalSGD`, :class:`EASGD`: optimizer wrappers that average parameters
   every few steps, or tie them to an elastic center variable.
+* :class:`ParameterServer`: asynchronous SGD, server ranks holding parameter
+  shards, workers pushing gradients without a barrier (bounded staleness).
+* :func:`hogwild`: lock-free SGD by several processes of one machine on
+  parameters in shared memory (no MPI).
 * :func:`allreduce_metric`, :func:`save_checkpoint`, :func:`on_main_process`:
   metrics over all ranks, and one writer for files.
 * Each rank's shard of the data: :class:`ember.data.DistributedSampler`.
@@ -41,16 +45,22 @@ from .comm import (
 )
 from .data_parallel import DataParallel, allreduce_gradients, broadcast_parameters
 from .easgd import EASGD
+from .hogwild_sgd import HogwildResult, hogwild, sparse_sgd_step
 from .launch import find_mpiexec, mpi_command, single_thread_env
 from .local_sgd import LocalSGD
 from .metrics import allreduce_metric
+from .parameter_server import ParameterServer, ServerError, ServerReport
 from .wrapper import OptimizerWrapper
 
 __all__ = [
                    "EASGD",
+                   "HogwildResult",
                    "DataParallel",
                    "LocalSGD",
                    "OptimizerWrapper",
+                   "ParameterServer",
+                   "ServerError",
+                   "ServerReport",
                    "abort",
                    "allreduce",
                    "allreduce_gradients",
@@ -63,6 +73,7 @@ __all__ = [
                    "broadcast_value",
                    "find_mpiexec",
                    "get_comm",
+                   "hogwild",
                    "init",
                    "is_available",
                    "is_initialized",
@@ -72,5 +83,6 @@ __all__ = [
                    "rank",
                    "save_checkpoint",
                    "single_thread_env",
+                   "sparse_sgd_step",
                    "world_size",
 ]

@@ -34,8 +34,10 @@ from .model import Model, fit
 from .optimizers import OptimizerSpec
 from .progress import ProgressBar
 from .search import Choice, IntUniform, LogUniform, SearchResult, Uniform, random_search
+from .tpe import PruningCallback, StudyResult, tpe_search
 
 __all__ = ["Model", "fit", "History", "Metric", "OptimizerSpec", "ProgressBar", "callbacks", "losses", "metrics",
            "optimizers", "Callback", "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore",
            "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN",
-           "random_search", "SearchResult", "LogUniform", "Uniform", "IntUniform", "Choice"]
+           "random_search", "SearchResult", "LogUniform", "Uniform", "IntUniform", "Choice",
+           "tpe_search", "StudyResult", "PruningCallback"]

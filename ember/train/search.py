@@ -49,6 +49,10 @@ class Distribution:
     def sample(self, rng: np.random.Generator) -> Any:
         raise NotImplementedError
 
+    def suggest(self, trial: Any, name: str) -> Any:
+        """The value an optuna ``trial`` proposes for ``name`` (model-based search, :mod:`ember.train.tpe`)."""
+        raise NotImplementedError
+
 
 def _check_range(name: str, low, high, positive: bool = False) -> None:
     if not (isinstance(low, (int, float)) and isinstance(high, (int, float))) or not low <= high:
@@ -73,6 +77,9 @@ class LogUniform(Distribution):
     def sample(self, rng: np.random.Generator) -> float:
         return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
+    def suggest(self, trial: Any, name: str) -> float:
+        return float(trial.suggest_float(name, self.low, self.high, log=True))
+
     def __repr__(self) -> str:
         return f"LogUniform({self.low:g}, {self.high:g})"
 
@@ -92,6 +99,9 @@ class Uniform(Distribution):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
+
+    def suggest(self, trial: Any, name: str) -> float:
+        return float(trial.suggest_float(name, self.low, self.high))
 
     def __repr__(self) -> str:
         return f"Uniform({self.low:g}, {self.high:g})"
@@ -115,6 +125,9 @@ class IntUniform(Distribution):
     def sample(self, rng: np.random.Generator) -> int:
         return int(rng.integers(self.low, self.high + 1))
 
+    def suggest(self, trial: Any, name: str) -> int:
+        return int(trial.suggest_int(name, self.low, self.high))
+
     def __repr__(self) -> str:
         return f"IntUniform({self.low}, {self.high})"
 
@@ -136,6 +149,10 @@ class Choice(Distribution):
     def sample(self, rng: np.random.Generator) -> Any:
         value = self.options[int(rng.integers(len(self.options)))]
         return value.item() if isinstance(value, np.generic) else value
+
+    def suggest(self, trial: Any, name: str) -> Any:
+        options = [v.item() if isinstance(v, np.generic) else v for v in self.options]
+        return trial.suggest_categorical(name, options)
 
     def __repr__(self) -> str:
         return f"Choice({self.options!r})"
@@ -171,6 +188,7 @@ class Trial:
     seconds: float = 0.0
     history: dict = field(default_factory=dict)
     error: str | None = None
+    pruned: bool = False
 
 
 class SearchResult:
@@ -248,8 +266,9 @@ def _cell(value) -> str:
 
 
 # ---------------------------------------------------------------------- running trials
-def run_trial(build_fn: Callable, index: int, params: dict, seed: int, data: dict, settings: dict) -> Trial:
-    """Build, train and score one trial (in this process)."""
+def run_trial(build_fn: Callable, index: int, params: dict, seed: int, data: dict, settings: dict,
+              callbacks: list | None = None) -> Trial:
+    """Build, train and score one trial (in this process); ``callbacks`` are added to ``fit``'s."""
     import ember  # also the entry point of worker processes
 
     from .callbacks import EarlyStopping
@@ -263,7 +282,7 @@ def run_trial(build_fn: Callable, index: int, params: dict, seed: int, data: dic
         model = build_fn(dict(params))
         if not isinstance(model, Model) or not model.compiled:
             raise TypeError(f"build_fn must return a compiled ember.train.Model, got {type(model).__name__}")
-        callbacks = []
+        callbacks = list(callbacks or [])
         if settings["patience"] is not None:
             callbacks.append(EarlyStopping(settings["monitor"], min_delta=settings["min_delta"],
                                            patience=settings["patience"], mode=settings["mode"]))
@@ -312,6 +331,31 @@ def _blas_threads(count: int):
                 os.environ[name] = value
 
 
+def prepare_search(who: str, build_fn: Callable, space: dict, trials: int, n_jobs: int, *, x: Any, y: Any,
+                   validation_data: Any, validation_split: float, epochs: int, batch_size: int, monitor: str,
+                   mode: str, patience: int | None, min_delta: float, fit_kwargs: dict | None) -> tuple[dict, dict]:
+    """Check a search's arguments; returns the ``settings`` and ``data`` dicts that :func:`run_trial` takes.
+
+    Shared by :func:`random_search` and :func:`ember.train.tpe.tpe_search` (``who`` names the caller in errors).
+    """
+    from .callbacks.monitor import Monitor
+
+    if not callable(build_fn):
+        raise TypeError(f"{who}: build_fn must be callable, got {type(build_fn).__name__}")
+    if not isinstance(space, dict) or not space:
+        raise ValueError(f"{who}: space must be a non-empty dict {{name: distribution}}")
+    for positive, name in ((trials, "trials"), (n_jobs, "n_jobs")):
+        if isinstance(positive, bool) or not isinstance(positive, int) or positive < 1:
+            raise ValueError(f"{who}: {name} must be a positive int, got {positive!r}")
+    if monitor.startswith("val_") and validation_data is None and not validation_split:
+        raise ValueError(f"{who}: monitor={monitor!r} needs validation_data or validation_split")
+    resolved_mode = Monitor(who, monitor, mode).resolve(None).mode
+    settings = {"monitor": monitor, "mode": resolved_mode, "patience": patience, "min_delta": min_delta,
+                "epochs": epochs, "batch_size": batch_size, "fit_kwargs": dict(fit_kwargs or {})}
+    data = {"x": x, "y": y, "validation_data": validation_data, "validation_split": validation_split}
+    return settings, data
+
+
 def random_search(build_fn: Callable[[dict], Any], space: dict, trials: int = 10, *, x: Any = None, y: Any = None,
                   validation_data: Any = None, validation_split: float = 0.0, epochs: int = 10,
                   batch_size: int = 32, monitor: str = "val_loss", mode: str = "auto", patience: int | None = None,
@@ -343,21 +387,11 @@ def random_search(build_fn: Callable[[dict], Any], space: dict, trials: int = 10
     Returns:
         A :class:`SearchResult`; ``print(result)`` shows the table, best first.
     """
-    from .callbacks.monitor import Monitor
-
-    if not callable(build_fn):
-        raise TypeError(f"random_search: build_fn must be callable, got {type(build_fn).__name__}")
-    if not isinstance(space, dict) or not space:
-        raise ValueError("random_search: space must be a non-empty dict {name: distribution}")
-    for positive, name in ((trials, "trials"), (n_jobs, "n_jobs")):
-        if isinstance(positive, bool) or not isinstance(positive, int) or positive < 1:
-            raise ValueError(f"random_search: {name} must be a positive int, got {positive!r}")
-    if monitor.startswith("val_") and validation_data is None and not validation_split:
-        raise ValueError(f"random_search: monitor={monitor!r} needs validation_data or validation_split")
-    resolved_mode = Monitor("random_search", monitor, mode).resolve(None).mode
-    settings = {"monitor": monitor, "mode": resolved_mode, "patience": patience, "min_delta": min_delta,
-                "epochs": epochs, "batch_size": batch_size, "fit_kwargs": dict(fit_kwargs or {})}
-    data = {"x": x, "y": y, "validation_data": validation_data, "validation_split": validation_split}
+    settings, data = prepare_search("random_search", build_fn, space, trials, n_jobs, x=x, y=y,
+                                    validation_data=validation_data, validation_split=validation_split,
+                                    epochs=epochs, batch_size=batch_size, monitor=monitor, mode=mode,
+                                    patience=patience, min_delta=min_delta, fit_kwargs=fit_kwargs)
+    resolved_mode = settings["mode"]
     plan = []
     for index in range(trials):
         rng, trial_seed = _trial_seeds(seed, index)
