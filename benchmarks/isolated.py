@@ -27,7 +27,9 @@ def _serve(conn, root: str, ids: list, process: str, threads: int, clock_name: s
     """Worker loop: build the steps of ``process``'s frameworks, then run blocks on request."""
     sys.path.insert(0, root)
     if process == "ember":
-        import ember  # noqa: F401 - before NumPy, as a user's script would
+        import ember  # before NumPy, as a user's script would
+
+        ember.host_memory.keep_freed_memory_unless_declined()  # as `ember train` does (ember/host_memory.py)
     else:
         import torch
 

@@ -167,12 +167,12 @@ threading on the machine's two cores, as a user would run it. Two threads in *on
 fair setting (one library's idle workers spin on the cores the other needs next), so such sections are
 no longer kept.
 
-**Memory allocator.** Importing Ember makes glibc's malloc keep freed blocks (`ember/host_memory.py`).
-In one process this applies to PyTorch too. With `--isolate`, PyTorch's process keeps glibc's defaults, as
-a PyTorch user's would. Stepping the two libraries alternately also changes what each step finds free in
-the heap, so these tables understate the page faults of a real training loop. Back to back, one
-thread, a W5 step took 68 ms for Ember with glibc's defaults, 50 ms with its own settings, and 47 ms for
-PyTorch."""
+**Memory allocator.** Ember's benchmark process opts in to keeping freed blocks in glibc's malloc
+(`ember/host_memory.py`, as `ember train` does; a user's script calls `keep_freed_memory()`). With
+`--isolate`, PyTorch's process keeps glibc's defaults, as a PyTorch user's would; in one process (no
+`--isolate`) neither library changes them. Before December 2026 importing Ember applied the setting, so
+one-process sections of that time ran both libraries with it. Back to back, one thread, a W5 step took
+68 ms for Ember with glibc's defaults, 50 ms with the setting, and 47 ms for PyTorch."""
 
 
 def section_heading(chosen, threads: int, clock: str, isolate: bool = False) -> str:

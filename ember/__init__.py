@@ -11,7 +11,7 @@ Example:
 """
 from . import host_memory
 
-host_memory._apply_at_import()  # before the first large arrays: see ember/host_memory.py
+host_memory._apply_at_import()  # only with EMBER_KEEP_FREED_MEMORY=1: see ember/host_memory.py
 
 from numpy import bool_ as bool  # noqa: A001,E402 - dtype aliases, as in torch.float32
 from numpy import (complex64, complex128, float16, float32, float64, int8, int16, int32, int64,  # noqa: E402

@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(seed=args.seed, steps=args.steps)
     command = {"train": _train, "evaluate": _evaluate}[args.command]
+    # A training program of Ember's own: keep freed memory for reuse (ember/host_memory.py).
+    from ember.host_memory import keep_freed_memory_unless_declined
+
+    keep_freed_memory_unless_declined()
     try:
         return command(args, parser)
     except FileNotFoundError as err:

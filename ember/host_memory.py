@@ -17,16 +17,20 @@ W3 CIFAR  3,052-3,359 faults, 85-94 ms    0 faults, 78-87 ms     5,257-6,283, 76
 W5 GPT    7,617 faults, 67.8-69.0 ms      1 fault, 49.4-49.8 ms  1,108 faults, 46.7-46.9
 ========  ==============================  =====================  ====================
 
-So, when Ember is imported on Linux with glibc, :func:`keep_freed_memory` sets
-``M_MMAP_THRESHOLD`` to 32 MiB (smaller blocks come from the heap, where freed
-ones are reused) and ``M_TRIM_THRESHOLD`` to 256 MiB (free memory at the heap's
-top goes back to the operating system only beyond that). Both settings are
-needed: either one alone switches off glibc's adaptive threshold and faults
-more, not less. The cost is a resident size that stays near its peak instead of
-shrinking between steps. The settings apply to the whole process (NumPy,
-PyTorch and anything else that uses malloc); set the environment variable
-``EMBER_KEEP_FREED_MEMORY=0`` before importing Ember to keep glibc's defaults.
-Other platforms and C libraries are left alone.
+So :func:`keep_freed_memory` sets ``M_MMAP_THRESHOLD`` to 32 MiB (smaller blocks
+come from the heap, where freed ones are reused) and ``M_TRIM_THRESHOLD`` to 256
+MiB (free memory at the heap's top goes back to the operating system only beyond
+that). Both settings are needed: either one alone switches off glibc's adaptive
+threshold and faults more, not less. The cost is a resident size that stays near
+its peak instead of shrinking between steps.
+
+It is an **opt-in**, because the settings apply to the whole process (NumPy,
+PyTorch and anything else that uses malloc), which importing a library should not
+change behind its user's back. Call ``ember.host_memory.keep_freed_memory()`` at
+the top of a training script, or set ``EMBER_KEEP_FREED_MEMORY=1`` before
+importing Ember. Ember's own training programs opt in: the ``ember train`` and
+``ember evaluate`` commands, and Ember's process in the benchmark suite (unless
+``EMBER_KEEP_FREED_MEMORY=0``). Other platforms and C libraries are left alone.
 """
 from __future__ import annotations
 
@@ -49,9 +53,9 @@ def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD_BYTES,
                       trim_threshold: int = TRIM_THRESHOLD_BYTES) -> bool:
     """Make glibc's malloc keep freed blocks for reuse; returns whether the settings took effect.
 
-    Called once when Ember is imported (unless ``EMBER_KEEP_FREED_MEMORY=0``);
-    call it again to choose other thresholds. A no-op returning False on
-    platforms without glibc.
+    An opt-in (see the module docstring): applied when Ember is imported only with
+    ``EMBER_KEEP_FREED_MEMORY=1``; call it again to choose other thresholds. A
+    no-op returning False on platforms without glibc.
 
     Example:
         >>> from ember.host_memory import keep_freed_memory
@@ -88,9 +92,22 @@ def keeps_freed_memory() -> bool:
     return _applied
 
 
+def _setting() -> str:
+    return os.environ.get("EMBER_KEEP_FREED_MEMORY", "").strip().lower()
+
+
 def _apply_at_import() -> None:
-    if os.environ.get("EMBER_KEEP_FREED_MEMORY", "1").strip().lower() not in ("0", "false", "no", "off"):
+    """At import: keep freed memory only when ``EMBER_KEEP_FREED_MEMORY=1`` asks for it."""
+    if _setting() in ("1", "true", "yes", "on"):
         keep_freed_memory()
 
 
-__all__ = ["keep_freed_memory", "keeps_freed_memory"]
+def keep_freed_memory_unless_declined() -> bool:
+    """For Ember's own training programs (``ember train``, the benchmarks): opt in, unless
+    ``EMBER_KEEP_FREED_MEMORY=0`` declines; returns whether the settings are in effect."""
+    if _setting() in ("0", "false", "no", "off"):
+        return _applied
+    return keep_freed_memory()
+
+
+__all__ = ["keep_freed_memory", "keeps_freed_memory", "keep_freed_memory_unless_declined"]

@@ -1,7 +1,9 @@
 """Dropout: inverted (scaled at training time, the identity at evaluation time).
 
 Masks come from the seeded global generator (:func:`ember.backend.generator`),
-so ``ember.manual_seed`` makes them reproducible.
+so ``ember.manual_seed`` makes them reproducible. Dropout and channel dropout
+draw uniform numbers here and hand them to the :class:`ember.ops.dropout.Dropout`
+primitive, which compares, masks and scales in one kernel pass.
 
 Example:
     >>> import ember, ember.functional as F
@@ -10,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+from ..ops import dropout as D
 from ..ops.checks import float_operand
 from ..tensor import Tensor
 from ..errors import ArgumentError
@@ -25,16 +28,21 @@ def _check_p(name: str, p: float) -> None:
         raise ArgumentError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(x: Tensor, p: float, shape=None) -> Tensor:
-    """A boolean tensor of ``shape`` (default ``x.shape``), true with probability ``1 - p``.
+def _draws(x: Tensor, shape=None) -> Tensor:
+    """Uniform numbers in ``[0, 1)`` of ``shape`` (default ``x.shape``), one per mask entry.
 
     Drawn with ``ember.rand`` from the global generator, so that a compiled step
-    draws a fresh mask every time.
+    draws a fresh mask every time; in ``x``'s dtype, float32 for half precision.
     """
     from ..creation import rand
 
     draw_dtype = x.dtype if x.dtype.itemsize >= 4 else "float32"
-    return rand(*(x.shape if shape is None else shape), dtype=draw_dtype, device=x.device) >= p
+    return rand(*(x.shape if shape is None else shape), dtype=draw_dtype, device=x.device)
+
+
+def _keep_mask(x: Tensor, p: float, shape=None) -> Tensor:
+    """A boolean tensor of ``shape`` (default ``x.shape``), true with probability ``1 - p``."""
+    return _draws(x, shape) >= p
 
 
 def _channel_shape(x: Tensor) -> tuple:
@@ -45,7 +53,7 @@ def _channel_shape(x: Tensor) -> tuple:
 def _scaled_dropout(x: Tensor, p: float, shape=None) -> Tensor:
     if p == 1.0:
         return x * 0.0
-    return x * (_keep_mask(x, p, shape).astype(x.dtype) * (1.0 / (1.0 - p)))
+    return D.dropout(x, _draws(x, shape), p)
 
 
 def _alpha_dropout(x: Tensor, p: float, shape=None) -> Tensor:

@@ -24,8 +24,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         padding_idx: an index whose row receives no gradient (negative values
             count from the end).
 
-    The backward pass sums the gradients of repeated indices with a sort and
-    ``add.reduceat`` rather than ``add.at`` (see :mod:`ember.ops.nn`).
+    The backward pass sums the gradients of repeated indices with a sort and a
+    per-row sum (see :mod:`ember.kernels.embedding`).
 
     Example:
         >>> import ember, ember.functional as F

@@ -1,13 +1,14 @@
 """``embedding``: rows of a ``(num_embeddings, dim)`` table looked up by integer indices.
 
-The lookup's backward sums the gradient rows of repeated indices by sorting and
-``add.reduceat`` (7x faster than ``add.at`` for character vocabularies); the two
-primitives are each other's vjp.
+The lookup's backward sums the gradient rows of repeated indices; both array
+loops are kernels (:mod:`ember.kernels.embedding`: a gather, and a sort then a
+per-row sum, NumPy beside numba). The two primitives are each other's vjp.
 """
 from __future__ import annotations
 
 from ..autograd.function import Function, apply
 from ..backend import array_module
+from ..kernels import embedding as K
 
 
 class EmbeddingLookup(Function):
@@ -17,7 +18,7 @@ class EmbeddingLookup(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx):
-        return array_module(weight).take(weight, indices, axis=0)
+        return K.gather_rows(weight, indices)
 
     @staticmethod
     def vjp(ctx, g):
@@ -37,23 +38,7 @@ class EmbeddingScatter(Function):
 
     @staticmethod
     def forward(ctx, g, indices, padding_idx, rows):
-        xp = array_module(g)
-        dim = g.shape[-1]
-        flat_idx = indices.reshape(-1)
-        flat_g = g.reshape(-1, dim)
-        out = xp.zeros((rows, dim), dtype=g.dtype)
-        if flat_idx.size:
-            if hasattr(xp.add, "reduceat"):
-                # Sorting groups equal rows so that one add.reduceat sums each group.
-                order = xp.argsort(flat_idx, kind="stable")
-                ordered = flat_idx[order]
-                starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), ordered[1:] != ordered[:-1])))
-                out[ordered[starts]] = xp.add.reduceat(flat_g[order], starts, axis=0)
-            else:
-                xp.add.at(out, flat_idx, flat_g)
-        if padding_idx is not None:
-            out[padding_idx] = 0
-        return out
+        return K.scatter_add_rows(g, indices, rows, padding_idx)
 
     @staticmethod
     def vjp(ctx, g):
