@@ -1,7 +1,8 @@
 """``normalize``: ``(x - mean) / sqrt(var + eps) * weight + bias``, the core of batch, layer
 and group norm, as one primitive whose composed backward would make ten passes.
 
-The backward is built from two primitives of its own, so that the first-order
+The array math is in :mod:`ember.kernels.normalization` (NumPy references, numba rows for
+layer norm's trailing axes). The backward is built from two primitives of its own, so that the first-order
 pass runs a few array operations in place and gradients of every order come
 from the same rules:
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, apply
-from ..backend import array_module
+from ..kernels import normalization as kernels
 from .checks import float_operand
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
@@ -34,20 +35,10 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, *params, axes, eps, stats, affine):
-        xp = array_module(x)
-        mean, var = stats if stats is not None else _moments(x, axes)
-        invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = x - mean
-        xhat *= invstd
-        xhat = xhat.astype(x.dtype, copy=False)
+        weight, bias = _affine_inputs(params, affine)
+        out, xhat, invstd = kernels.normalize(x, axes, eps, stats, weight, bias, need_xhat=ctx is not None)
         if ctx is not None:
             ctx.stash = (xhat, invstd)
-        if not affine:
-            return xhat
-        weight, bias = _affine_inputs(params, affine)
-        out = xhat * weight if weight is not None else xhat.copy()
-        if bias is not None:
-            out += bias
         return out
 
     @staticmethod
@@ -133,11 +124,7 @@ class NormalizeBackward(Function):
 
     @staticmethod
     def forward(ctx, v, xhat, invstd, axes):
-        out = v - v.mean(axis=axes, keepdims=True)
-        product = v * xhat
-        out -= array_module(v).multiply(xhat, product.mean(axis=axes, keepdims=True), out=product)
-        out *= invstd
-        return out
+        return kernels.normalize_backward(v, xhat, invstd, axes)
 
     @staticmethod
     def vjp(ctx, u):
@@ -192,15 +179,6 @@ def _normalize_map(v, xhat, invstd, axes):
     return inner * invstd
 
 
-def _moments(x, axes):
-    if x.dtype.itemsize < 4:
-        x = x.astype("float32")  # half-precision sums of squares overflow
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    centered *= centered
-    return mean, centered.mean(axis=axes, keepdims=True)
-
-
 def normalize(x, axes, eps: float = 1e-5, stats=None, weight=None, bias=None):
     """Standardise ``x`` over ``axes``: ``(x - mean) / sqrt(var + eps)`` (biased variance),
     then optionally scale by ``weight`` and shift by ``bias``.
@@ -238,7 +216,7 @@ class Moments(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        return _moments(x, axes)
+        return kernels.moments(x, axes)
 
 
 def moments(x, axes):

@@ -5,8 +5,9 @@ the benchmark runs 64 steps per batch, and a step composed from Ember ops
 records about 15 nodes (a matmul, an add, four slices, three sigmoids, two
 tanh, three products, a sum). Recorded and replayed 64 times, that Python
 bookkeeping costs more than the arithmetic. Here the forward and the backward
-(BPTT) each run as one loop in NumPy with about ten array calls per step, and
-the GEMMs dominate:
+(BPTT) each run as one loop over steps, a GEMM and a pointwise kernel per step
+(:mod:`ember.kernels.recurrent`: NumPy references, fused numba passes), and the
+GEMMs dominate:
 
 * the input projection of every step is one batched GEMM before the loop (or,
   when the input is an embedding lookup of a small table, a GEMM on the table
@@ -25,7 +26,7 @@ OpenBLAS runs the four ``(B, H) @ (H, H)`` products of a step faster than one
 ``(B, H) @ (H, 4H)`` product. The weights keep PyTorch's ``(G*H, in)`` layout.
 
 Gradients of gradients and forward mode: the backward (BPTT) is a primitive of its
-own, :class:`LayerBackward`, whose forward is the NumPy kernel below. Its vjp and
+own, :class:`LayerBackward`, whose forward is the BPTT loop below. Its vjp and
 jvp differentiate :func:`reference_layer` instead: the same recurrence written per
 step with ordinary Ember ops, whose derivatives of every order come from those
 ops' rules. So first-order backward passes always run the kernel, and a
@@ -50,6 +51,7 @@ from .elementwise import relu, sigmoid, tanh, where
 from .linalg import matmul
 from .movement import stack, swapaxes
 from ..errors import ArgumentError
+from ..kernels import recurrent as kernels
 
 
 class _ScratchPool:
@@ -97,30 +99,11 @@ def _pooled_tape(arrays: dict) -> _Tape:
     return tape
 
 
-def _sigmoid_(xp, a):
-    """Sigmoid in place as ``0.5 * tanh(a / 2) + 0.5``: one transcendental call, never overflows."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-
-
-_SCALE_SHIFT: dict = {}
-
-
-def _lstm_scale_shift(xp, dtype):
-    key = (xp.__name__, dtype)
-    if key not in _SCALE_SHIFT:
-        scale = xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=dtype).reshape(4, 1, 1)
-        shift = xp.asarray([0.5, 0.5, 0.0, 0.5], dtype=dtype).reshape(4, 1, 1)
-        _SCALE_SHIFT[key] = (scale, shift)
-    return _SCALE_SHIFT[key]
-
-
 # ------------------------------------------------------------------ cells
-# Each cell gives: its gate count, state count and bias inputs; ``step`` (NumPy,
-# writes the activated gates into the tape), ``step_back`` (NumPy BPTT of one
-# step) and ``reference`` (the same step with Ember ops, on a (B, G*H) row).
+# Each cell gives: its gate count, state count and bias inputs; ``step`` (the GEMM,
+# then the pointwise kernel of ember.kernels.recurrent, which writes the activated
+# gates into the tape), ``step_back`` (BPTT of one step, a kernel there too) and
+# ``reference`` (the same step with Ember ops, on a (B, G*H) row).
 class _LstmCell:
     """``i, f, g, o`` gates; state ``(h, c)``; ``c' = f*c + i*g``, ``h' = o*tanh(c')``.
 
@@ -142,40 +125,13 @@ class _LstmCell:
         h, c = states
         a = tape["gates"][slot]
         xp.matmul(h, w_t, out=a)
-        a += p_t
-        # All four activations in four calls: sigmoid(x) = 0.5 * tanh(x / 2) + 0.5 on
-        # gates i, f, o (scale 0.5, shift 0.5) and tanh on g (scale 1, shift 0).
-        scale, shift = _lstm_scale_shift(xp, a.dtype)
-        a *= scale
-        xp.tanh(a, out=a)
-        a *= scale
-        a += shift
         tape["c"][slot] = c
-        c_new = a[1] * c
-        c_new += a[0] * a[2]
-        tanh_c = tape["tanh_c"][slot]
-        xp.tanh(c_new, out=tanh_c)
-        return [a[3] * tanh_c, c_new]
+        return list(kernels.lstm_step(a, p_t, c, tape["tanh_c"][slot]))
 
     @staticmethod
     def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
         dh, dc = dstates
-        i, f, g, o = tape["gates"][t]
-        tanh_c = tape["tanh_c"][t]
-        dc_total = dh * o
-        dc_total *= 1.0 - tanh_c * tanh_c
-        dc_total += dc
-        # Gradients before the activations: sigmoid' = s - s^2 (i, f, o), tanh' = 1 - g^2.
-        xp.multiply(dh, tanh_c, out=dgh[3])
-        dgh[3] *= o - o * o
-        xp.multiply(dc_total, g, out=dgh[0])
-        dgh[0] *= i - i * i
-        xp.multiply(dc_total, tape["c"][t], out=dgh[1])
-        dgh[1] *= f - f * f
-        xp.multiply(dc_total, i, out=dgh[2])
-        dgh[2] *= 1.0 - g * g
-        dc_total *= f
-        return [None, dc_total]
+        return [None, kernels.lstm_step_back(dh, dc, tape["gates"][t], tape["tanh_c"][t], tape["c"][t], dgh)]
 
     @staticmethod
     def reference(p_t, gh, states, b_hh, params):
@@ -207,36 +163,13 @@ class _GruCell:
     @staticmethod
     def step(xp, tape, slot, p_t, states, w_t, b_hh, params):
         (h,) = states
-        a = tape["gates"][slot]
         gh = xp.matmul(h, w_t)
-        gh += b_hh
-        xp.add(p_t[:2], gh[:2], out=a[:2])
-        _sigmoid_(xp, a[:2])
-        gh_n = tape["gh_n"][slot]
-        gh_n[...] = gh[2]
-        n = a[2]
-        xp.multiply(a[0], gh_n, out=n)
-        n += p_t[2]
-        xp.tanh(n, out=n)
-        h_new = h - n
-        h_new *= a[1]
-        h_new += n
-        return [h_new]
+        return [kernels.gru_step(tape["gates"][slot], p_t, gh, b_hh, h, tape["gh_n"][slot])]
 
     @staticmethod
     def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
         (dh,) = dstates
-        r, z, n = tape["gates"][t]
-        xp.multiply(dh, 1.0 - z, out=dx[2])
-        dx[2] *= 1.0 - n * n
-        xp.subtract(h_prev, n, out=dx[1])
-        dx[1] *= dh
-        dx[1] *= z - z * z
-        xp.multiply(dx[2], tape["gh_n"][t], out=dx[0])
-        dx[0] *= r - r * r
-        dgh[:2] = dx[:2]
-        xp.multiply(dx[2], r, out=dgh[2])
-        return [dh * z]
+        return [kernels.gru_step_back(dh, tape["gates"][t], tape["gh_n"][t], h_prev, dx, dgh)]
 
     @staticmethod
     def reference(p_t, gh, states, b_hh, params):
@@ -265,20 +198,11 @@ class _RnnCell:
     def step(xp, tape, slot, p_t, states, w_t, b_hh, params):
         a = tape["gates"][slot]
         xp.matmul(states[0], w_t, out=a)
-        a += p_t
-        if params["nonlinearity"] == "tanh":
-            xp.tanh(a, out=a)
-        else:
-            xp.maximum(a, 0, out=a)
-        return [a[0]]
+        return [kernels.rnn_step(a, p_t, params["nonlinearity"])]
 
     @staticmethod
     def step_back(xp, tape, t, dstates, h_prev, dx, dgh, params):
-        a = tape["gates"][t][0]
-        if params["nonlinearity"] == "tanh":
-            xp.multiply(dstates[0], 1.0 - a * a, out=dgh[0])
-        else:
-            xp.multiply(dstates[0], a > 0, out=dgh[0])
+        kernels.rnn_step_back(dstates[0], tape["gates"][t][0], dgh[0], params["nonlinearity"])
         return [None]
 
     @staticmethod
@@ -557,7 +481,7 @@ class LayerBackward(Function):
     """BPTT of one layer direction: the wanted input gradients of a layer primitive.
 
     Inputs: the layer's output gradients (``n_grads``), its inputs, then its tape
-    (constants). The forward is the NumPy kernel; the vjp and jvp differentiate
+    (constants). The forward is the BPTT loop (with the step kernels); the vjp and jvp differentiate
     the first-order gradients of :func:`reference_layer`, so derivatives of every
     order exist while first-order backward passes never leave the kernel.
     """

@@ -12,7 +12,8 @@ MODULES = ["ember.kernels", "ember.kernels.engine", "ember.kernels.cache", "embe
            "ember.kernels.jit", "ember.kernels.geometry", "ember.kernels.layout", "ember.kernels.im2col",
            "ember.kernels.pool", "ember.kernels.optim", "ember.kernels.elementwise", "ember.kernels.softmax",
            "ember.kernels.activation", "ember.kernels.ctc", "ember.kernels.conv", "ember.kernels.depthwise",
-           "ember.kernels.sorting", "ember.kernels.scan", "ember.kernels.embedding", "ember.kernels.dropout"]
+           "ember.kernels.sorting", "ember.kernels.scan", "ember.kernels.embedding", "ember.kernels.dropout",
+           "ember.kernels.normalization", "ember.kernels.recurrent"]
 GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "kernels.md"
 
 
