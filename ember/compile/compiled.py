@@ -2,7 +2,8 @@
 
 The first call with a given signature (shapes, dtypes and static arguments) runs
 the function eagerly under a tracer. The recorded steps are pruned (dead-code
-elimination), constant kernels are folded, each step is specialised into a small
+elimination), constant kernels are folded, chains of elementwise kernels are fused
+into generated numba loops (:mod:`ember.compile.fuse`), each step is specialised into a small
 closure, and later calls replay the closures on a list of array slots: no Tensor
 objects, no tape, no grad-mode checks. This is Theano's ``function`` for a
 define-by-run framework.
@@ -14,6 +15,9 @@ import warnings
 from typing import Any, Callable
 
 from ..autograd.tracing import _Trace
+from ..kernels import engine
+from .explain import explain_plan
+from .fuse import FusedKernel, fuse_steps, fusion_mode
 from .steps import Kernel
 from .tracer import CompileError, Tracer
 
@@ -68,12 +72,18 @@ def _static_key(structure):
 class Plan:
     """A traced schedule for one input signature."""
 
-    def __init__(self, tracer: Tracer, input_slots: list, output_structure, output_refs: dict):
+    def __init__(self, tracer: Tracer, input_slots: list, output_structure, output_refs: dict,
+                 fuse: str = "off"):
         self.n_slots = tracer.n_slots
         steps = _fold_constants(tracer)
         steps = _eliminate_dead_steps(steps, set(output_refs.values()))
         self.step_count = len(steps)
         self.kernel_count = sum(isinstance(s, Kernel) for s in steps)
+        if fuse != "off" and engine.numba_active():
+            steps = fuse_steps(steps, tracer.slot_arrays, set(output_refs.values()), fuse)
+        #: The replayed steps, in order (kernels, fused groups, side effects).
+        self.steps = steps
+        self.fused_groups = [s for s in steps if isinstance(s, FusedKernel)]
         self.runners = [s.build() for s in steps]
         self.template = [None] * tracer.n_slots
         for slot, array in tracer.references.items():
@@ -90,14 +100,24 @@ class Plan:
                 return True
         return False
 
-    def run(self, leaves: list):
+    def fill_slots(self, leaves: list) -> list:
+        """A fresh slot list holding the references and this call's arguments."""
         slots = self.template.copy()
         for position, slot in self.input_slots:
             leaf = leaves[position]
             slots[slot] = leaf._data if hasattr(leaf, "requires_grad") else leaf
+        return slots
+
+    def run(self, leaves: list):
+        slots = self.fill_slots(leaves)
         for run in self.runners:
             run(slots)
         return _rebuild(self.output_structure, self.output_refs, slots)
+
+    def explain(self, leaves: list, repeat: int = 5) -> str:
+        """The steps, the fused groups and the time of each, from ``repeat`` profiled replays
+        (see :func:`ember.compile.explain.explain_plan`)."""
+        return explain_plan(self, leaves, repeat)
 
 
 def _rebuild(structure, refs, slots):
@@ -150,9 +170,10 @@ def _eliminate_dead_steps(steps: list, live: set) -> list:
 class CompiledFunction:
     """What :func:`compile` returns: call it like the original function."""
 
-    def __init__(self, fn: Callable, fallback: bool = False):
+    def __init__(self, fn: Callable, fallback: bool = False, fuse: bool | str | None = None):
         self.fn = fn
         self.fallback = fallback
+        self.fuse = fusion_mode(fuse) if fuse is not None else None
         self.plans: dict = {}
         functools.update_wrapper(self, fn)
 
@@ -190,8 +211,31 @@ class CompiledFunction:
         out_structure = _flatten(result, out_leaves)
         output_refs = {i: tracer.ref(leaf) if hasattr(leaf, "requires_grad") else tracer.new_slot(leaf)
                        for i, leaf in enumerate(out_leaves)}
-        self.plans[key] = Plan(tracer, input_slots, out_structure, output_refs)
+        mode = self.fuse if self.fuse is not None else fusion_mode(None)
+        self.plans[key] = Plan(tracer, input_slots, out_structure, output_refs, fuse=mode)
         return result
+
+    def explain(self, *args, repeat: int = 5, **kwargs) -> str:
+        """Trace (if needed) and replay a call ``repeat`` times, timing each step; print and return the table.
+
+        Every replay really runs: a training step's optimizer updates the parameters
+        each time. Example (``print`` is done for you)::
+
+            >>> import ember
+            >>> f = ember.compile(lambda x: (x * 2.0 + 1.0).relu())
+            >>> report = f.explain(ember.ones(4096))  # doctest: +SKIP
+        """
+        if self.plan_for(*args, **kwargs) is None:
+            self(*args, **kwargs)
+        plan = self.plan_for(*args, **kwargs)
+        if plan is None:
+            raise CompileError(f"ember.compile: {getattr(self.fn, '__name__', 'the function')} runs "
+                               "eagerly (fallback), there is no plan to explain")
+        leaves: list = []
+        _flatten((args, kwargs), leaves)
+        report = plan.explain(leaves, repeat)
+        print(report)
+        return report
 
     def plan_for(self, *args, **kwargs) -> Plan | None:
         """The traced plan that a call with these arguments would replay (None before tracing)."""
@@ -202,7 +246,8 @@ class CompiledFunction:
         return None if plan == "eager" else plan
 
 
-def compile(fn: Callable | None = None, *, fallback: bool = False) -> Any:  # noqa: A001 - ember.compile
+def compile(fn: Callable | None = None, *, fallback: bool = False,  # noqa: A001 - ember.compile
+            fuse: bool | str | None = None) -> Any:
     """Trace ``fn`` once per input signature and replay it without framework overhead.
 
     ``fn`` may be a whole training step (forward, ``backward``, optimizer update)
@@ -213,6 +258,11 @@ def compile(fn: Callable | None = None, *, fallback: bool = False) -> Any:  # no
     parameters/buffers updated in place); it must not branch on computed values
     (``.item()``, ``if loss > 0``): that raises :class:`CompileError`, or with
     ``fallback=True`` runs the function eagerly from then on, with a warning.
+
+    ``fuse`` groups chains of elementwise kernels into generated numba loops
+    (``docs/compile.md``, "Fusion"): True (exact ops only, bit-identical), ``"all"``
+    (also exp/log/tanh/sigmoid, within one ulp), False (off); None reads
+    ``EMBER_COMPILE_FUSE`` (default on). Fusion needs numba (``EMBER_KERNELS=numba``).
 
     Example:
         >>> import ember
@@ -228,7 +278,7 @@ def compile(fn: Callable | None = None, *, fallback: bool = False) -> Any:  # no
         >>> losses = [step(ember.ones(3)).item() for _ in range(3)]
     """
     if fn is None:
-        return lambda f: CompiledFunction(f, fallback=fallback)
+        return lambda f: CompiledFunction(f, fallback=fallback, fuse=fuse)
     if not callable(fn):
         raise TypeError(f"ember.compile: expected a function, got {type(fn).__name__}")
-    return CompiledFunction(fn, fallback=fallback)
+    return CompiledFunction(fn, fallback=fallback, fuse=fuse)
