@@ -40,6 +40,8 @@ import sys
 import threading
 import types
 
+from .threads import get_num_threads
+
 #: ``range`` in plain Python; inside a compiled kernel numba reads it as ``numba.prange``.
 prange = range
 
@@ -91,14 +93,15 @@ class LazyKernel:
         return self._parallel
 
     def __call__(self, *args):
-        from .threads import get_num_threads
-
-        largest = max((getattr(a, "size", 1) for a in args), default=1)
-        if largest < PARALLEL_MIN_ELEMENTS or get_num_threads() == 1:
-            return self.serial()(*args)
-        kernel = self.parallel()
-        with _parallel_launch:
-            return kernel(*args)
+        # The hot path of every kernel call, kept to a few attribute reads: small kernels take
+        # microseconds, and a generator over the arguments here once cost as much.
+        if get_num_threads() > 1:
+            for a in args:
+                if getattr(a, "size", 0) >= PARALLEL_MIN_ELEMENTS:
+                    kernel = self._parallel or self.parallel()
+                    with _parallel_launch:
+                        return kernel(*args)
+        return (self._serial or self.serial())(*args)
 
 
 def _cacheable(function) -> bool:

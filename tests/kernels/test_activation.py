@@ -12,6 +12,7 @@ KERNELS = [A.relu_backward, A.tanh_backward, A.sigmoid_backward]
 @pytest.fixture(autouse=True)
 def every_activation_kernel(monkeypatch):
     monkeypatch.setattr(A, "NUMBA_KERNELS", frozenset({"relu_backward", "tanh_backward", "sigmoid_backward"}))
+    monkeypatch.setattr(A, "NUMBA_MIN_ELEMENTS", 1)  # the small shapes run numba too
 
 
 def pair(dtype, shape, strided=False, seed=3):
@@ -31,11 +32,14 @@ def pair(dtype, shape, strided=False, seed=3):
     return g, y
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("strided", [False, True])
 @pytest.mark.parametrize("shape", [(1,), (7, 3), (3, 70001)])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
-def test_numba_matches_the_reference_bit_for_bit(kernel, dtype, shape, strided):
+def test_numba_matches_the_reference_bit_for_bit(kernel, dtype, shape, strided, parallel, monkeypatch):
+    if parallel:
+        monkeypatch.setattr(A, "PARALLEL_MIN_ELEMENTS", 1)
     g, y = pair(dtype, shape, strided)
     reference, fast = both(kernel, g, y)
     assert_bit_identical(reference, fast)
