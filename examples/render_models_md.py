@@ -34,11 +34,21 @@ RUNS = {
     "gpt_long.log": ("Tiny GPT, no dropout, cosine ending at the budget, Tiny Shakespeare", "val loss <= 1.70 nats/char", "val_loss",
                      1.70),
 }
-SCRIPTS = {"mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+# Generative models (issue 22): log file -> (what, bar text, metric key, unit, verdict from the value or None).
+GENERATIVE_RUNS = {
+    "vae.log": ("VAE 784-400-20, binarized MNIST (dynamic binarization for training, fixed for test)",
+                "test negative ELBO <= 105 nats", "test_negative_elbo", " nats", lambda v: v <= 105.0),
+    "rbm_cd1.log": ("RBM 500 hidden, CD-1, binarized MNIST (AIS log-likelihood)",
+                    "within 3 nats of -125.5 (Salakhutdinov & Murray 2008)", "test_log_likelihood", " nats",
+                    lambda v: abs(v + 125.5) <= 3.0),
+    "rbm_pcd1.log": ("RBM 500 hidden, persistent CD-1, binarized MNIST (AIS log-likelihood)", "recorded (no bar)",
+                     "test_log_likelihood", " nats", None),
+}
+SCRIPTS = {"vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
 NOT_FLAGS = {"max_samples", "out"}
-STORE_TRUE = {"compile", "no_compile"}
+STORE_TRUE = {"compile", "no_compile", "no_manifold", "persistent"}
 
 
 def command(result: dict, log_name: str) -> str:
@@ -95,6 +105,25 @@ def render() -> str:
         for sample in samples(text):
             header, body = sample.split("\n", 1)
             details.append(f"Sample ({header}):\n\n```\n{body}\n```\n")
+    for name, (what, bar_text, key, unit, passes) in GENERATIVE_RUNS.items():
+        path = LOGS / name
+        if not path.exists():
+            continue
+        lines = [line for line in path.read_text().splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
+            continue
+        result = json.loads(lines[-1][len("RESULT "):])
+        value = result[key]
+        verdict = "" if passes is None else (" **met**" if passes(value) else " **not met**")
+        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
+        rows.append(f"| {what} | {bar_text} | {value}{unit}{verdict} | {result['wall_seconds'] / 60:.1f} min "
+                    f"| {hardware} |")
+        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
+        extra = [f"- parameters: {result['params']:,}; wall time {result['wall_seconds']:.0f} s"]
+        extra += [f"- {k.replace('_', ' ')}: {v}" for k, v in result.items()
+                  if k not in {key, "model", "params", "wall_seconds", "cpu", "cores", "config", "dataset"}]
+        details.append("\n".join(extra) + "\n")
     table = ["| model and data | bar (issue) | result (from the log) | time | hardware |", "|---|---|---|---|---|", *rows]
     return "\n".join([BEGIN, "", *table, "", *details, END])
 

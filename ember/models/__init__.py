@@ -1,4 +1,5 @@
 """The model zoo: the lectures' supervised models, ready to train (see MODELS.md)."""
+from .autoencoder import DenoisingAutoencoder, StackedDenoisingAutoencoder
 from .char_rnn import CharRNN
 from .cifar_convnet import CifarConvNet, cifar_augmentation
 from .digit_strings import DigitStringNet, DigitStrings, collate_digit_strings
@@ -7,10 +8,17 @@ from .gpt import TinyGPT
 from .language import LMTrainingConfig, evaluate_language_model, train_language_model
 from .lenet import LeNet5
 from .mlp import MLP
+from .rbm import RBM, ContrastiveDivergence
 from .sampling import generate, sample, sample_next
+from .vae import VAE
 
 __all__ = [
            "MLP",
+           "VAE",
+           "RBM",
+           "ContrastiveDivergence",
+           "DenoisingAutoencoder",
+           "StackedDenoisingAutoencoder",
            "CharRNN",
            "CifarConvNet",
            "ClassifierConfig",
@@ -30,3 +38,4 @@ __all__ = [
            "train_language_model",
 ]
 from . import recipes as _recipes  # noqa: F401 - registers the `ember train` recipes
+from . import generative_recipes as _generative_recipes  # noqa: F401 - registers `ember train vae`

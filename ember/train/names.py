@@ -20,7 +20,7 @@ from .losses import BinaryCrossentropy, CategoricalCrossentropy
 from .metrics import Accuracy, Metric, get_metric
 from .optimizers import OPTIMIZERS, get_optimizer
 
-__all__ = ["LOSSES", "get_loss", "get_optimizer", "get_metric", "resolve_metrics", "unknown_name_error",
+__all__ = ["LOSSES", "register_loss", "get_loss", "get_optimizer", "get_metric", "resolve_metrics", "unknown_name_error",
            "OPTIMIZERS"]
 
 #: name -> a function making the loss. Keras's names mean what they mean in Keras (probabilities in);
@@ -38,6 +38,22 @@ LOSSES = {
     "kl_div": lambda: nn.KLDivLoss(reduction="batchmean"),
     "multi_margin": nn.MultiMarginLoss,
 }
+
+
+def register_loss(name: str, make) -> None:
+    """Make ``Model.compile(loss=name)`` (and recipes) build the loss ``make()``.
+
+    Re-registering a name with the same maker is allowed (modules may be imported twice);
+    a different maker for a taken name raises, so that two losses never share a name.
+
+    Example:
+        >>> import ember.nn as nn
+        >>> register_loss("l1", nn.L1Loss)  # already the same: a no-op
+    """
+    key = name.lower()
+    if key in LOSSES and LOSSES[key] is not make:
+        raise ValueError(f"register_loss: the loss name {name!r} is taken by {LOSSES[key]!r}")
+    LOSSES[key] = make
 
 
 def unknown_name_error(kind: str, name: str, known) -> ValueError:

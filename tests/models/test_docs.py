@@ -7,7 +7,8 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes"]
+MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes", "vae", "rbm",
+           "autoencoder", "generative_recipes"]
 
 
 def test_guide_examples_run():
@@ -23,3 +24,10 @@ def test_docstring_examples(name):
     module = importlib.import_module(f"ember.models.{name}")
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_generative_guide_examples_run():
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "generative.md").read_text(), re.DOTALL)
+    assert len(blocks) >= 3
+    for block in blocks:
+        exec(compile(block, "docs/generative.md", "exec"), {})  # noqa: S102 - our own docs
