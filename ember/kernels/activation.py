@@ -22,11 +22,10 @@ Example::
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..backend import array_module
 from . import engine
 from .jit import numba_kernel, prange
+from .layout import elementwise_flats
 
 #: The kernels whose numba version runs when numba is on: those measured faster than their
 #: reference on a (1024, 512) float32 activation at two threads (docs/kernels.md). The tests
@@ -87,33 +86,34 @@ def _backward_flat(g, y, out, kind, one):
 
 
 def _fused(g, y, kind):
-    flat_y = np.ascontiguousarray(y).reshape(-1)
-    out = np.empty_like(flat_y)
+    """The numba pass over ``g`` and ``y`` in memory order (channels-last arrays stay so), or None
+    when their layouts differ or have gaps (the caller then runs the reference)."""
+    prepared = elementwise_flats(y, g)
+    if prepared is None:
+        return None
+    out, (flat_y, flat_g), flat_out = prepared
     kernel = _backward_flat.serial() if flat_y.size < PARALLEL_MIN_ELEMENTS else _backward_flat
-    kernel(np.ascontiguousarray(g).reshape(-1), flat_y, out, kind, y.dtype.type(1))
-    return out.reshape(y.shape)
+    kernel(flat_g, flat_y, flat_out, kind, y.dtype.type(1))
+    return out
 
 
 # ------------------------------------------------------------------ dispatch
 def relu_backward(g, y):
     """ReLU's backward from its output: ``g * (y > 0)``."""
-    if _numba("relu_backward", g, y):
-        return _fused(g, y, 0)
-    return relu_backward_reference(g, y)
+    out = _fused(g, y, 0) if _numba("relu_backward", g, y) else None
+    return relu_backward_reference(g, y) if out is None else out
 
 
 def tanh_backward(g, y):
     """tanh's backward from its output: ``g * (1 - y * y)``."""
-    if _numba("tanh_backward", g, y):
-        return _fused(g, y, 1)
-    return tanh_backward_reference(g, y)
+    out = _fused(g, y, 1) if _numba("tanh_backward", g, y) else None
+    return tanh_backward_reference(g, y) if out is None else out
 
 
 def sigmoid_backward(g, y):
     """The sigmoid's backward from its output: ``g * y * (1 - y)``."""
-    if _numba("sigmoid_backward", g, y):
-        return _fused(g, y, 2)
-    return sigmoid_backward_reference(g, y)
+    out = _fused(g, y, 2) if _numba("sigmoid_backward", g, y) else None
+    return sigmoid_backward_reference(g, y) if out is None else out
 
 
 __all__ = ["relu_backward", "relu_backward_reference", "tanh_backward", "tanh_backward_reference",

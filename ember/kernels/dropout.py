@@ -29,6 +29,7 @@ import numpy as np
 
 from . import engine
 from .jit import numba_kernel, prange
+from .layout import elementwise_flats, memory_order_flat
 
 #: The kernels whose numba version runs when numba is on: those measured faster than their
 #: reference on the W7 and W8 activations (docs/kernels.md). The tests run every numba
@@ -85,25 +86,29 @@ def _backward_flat(g, keep, scale, out):
 # ------------------------------------------------------------------ dispatch
 def dropout_apply(x, uniform, p: float):
     """``(x * keep * scale, keep)`` with ``keep = uniform >= p`` and ``scale = 1 / (1 - p)`` (``p < 1``)."""
-    if _numba("dropout_apply", x, uniform) and uniform.dtype == x.dtype:
-        flat_x = np.ascontiguousarray(x).reshape(-1)
-        out = np.empty_like(flat_x)
-        keep = np.empty(flat_x.shape, dtype=np.bool_)
-        kernel = _apply_flat.serial() if flat_x.size < PARALLEL_MIN_ELEMENTS else _apply_flat
-        kernel(flat_x, np.ascontiguousarray(uniform).reshape(-1), uniform.dtype.type(p),
-                    _scale(p, x.dtype), out, keep)
-        return out.reshape(x.shape), keep.reshape(x.shape)
+    # In memory order: a channels-last activation stays channels-last, with no transposing copy.
+    prepared = (elementwise_flats(x, uniform)
+                if _numba("dropout_apply", x, uniform) and uniform.dtype == x.dtype else None)
+    if prepared is not None:
+        out, (flat_x, flat_uniform), flat_out = prepared
+        keep = np.empty_like(x, dtype=np.bool_)
+        flat_keep = memory_order_flat(keep)
+        if flat_keep is not None:
+            kernel = _apply_flat.serial() if flat_x.size < PARALLEL_MIN_ELEMENTS else _apply_flat
+            kernel(flat_x, flat_uniform, uniform.dtype.type(p), _scale(p, x.dtype), flat_out, flat_keep)
+            return out, keep
     return dropout_apply_reference(x, uniform, p)
 
 
 def dropout_backward(g, keep, p: float):
     """``g * keep * scale`` (``keep`` boolean, broadcasting against ``g``; ``scale = 1 / (1 - p)``)."""
-    if _numba("dropout_backward", g, keep) and keep.dtype == np.bool_:
-        flat_g = np.ascontiguousarray(g).reshape(-1)
-        out = np.empty_like(flat_g)
+    prepared = (elementwise_flats(g, keep)
+                if _numba("dropout_backward", g, keep) and keep.dtype == np.bool_ else None)
+    if prepared is not None:
+        out, (flat_g, flat_keep), flat_out = prepared
         kernel = _backward_flat.serial() if flat_g.size < PARALLEL_MIN_ELEMENTS else _backward_flat
-        kernel(flat_g, np.ascontiguousarray(keep).reshape(-1), _scale(p, g.dtype), out)
-        return out.reshape(g.shape)
+        kernel(flat_g, flat_keep, _scale(p, g.dtype), flat_out)
+        return out
     return dropout_backward_reference(g, keep, p)
 
 

@@ -13,6 +13,50 @@ from ..backend import array_module
 from .geometry import ConvGeometry
 
 
+def memory_order_flat(a):
+    """``a``'s elements as a 1-D view in memory order, or None when ``a`` has gaps or overlaps.
+
+    A C-contiguous array gives ``a.reshape(-1)``; a channels-last view (dense memory, permuted
+    axes) gives its memory in order too, so an elementwise kernel can run over it without the
+    transposing copy ``ascontiguousarray`` would make (measured on W10: 11 ms of an 89 ms step).
+    Arrays with the same shape and strides give flat views whose elements correspond.
+    """
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    order = sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis]))
+    permuted = a.transpose(order)
+    return permuted.reshape(-1) if permuted.flags.c_contiguous else None
+
+
+def elementwise_flats(*arrays):
+    """``(out, flats, out_flat)`` for an elementwise kernel over same-layout ``arrays``, or None.
+
+    ``out`` is a new array with the first array's shape, dtype and memory layout (a channels-last
+    input gives a channels-last output, as NumPy's ufuncs do); ``flats`` are the inputs' memory-order
+    views and ``out_flat`` the output's. None when the arrays' shapes or strides differ, or when one
+    has gaps (a strided slice): the caller then runs its reference.
+    """
+    first = arrays[0]
+    layout = _element_strides(first)
+    for a in arrays[1:]:
+        if a.shape != first.shape or (_element_strides(a) != layout
+                                      and not (a.flags.c_contiguous and first.flags.c_contiguous)):
+            return None
+    flats = [memory_order_flat(a) for a in arrays]
+    if any(f is None for f in flats):
+        return None
+    out = array_module(first).empty_like(first)  # order="K": the input's layout
+    out_flat = memory_order_flat(out)
+    if out_flat is None or _element_strides(out) != layout:
+        return None
+    return out, flats, out_flat
+
+
+def _element_strides(a) -> tuple:
+    """Strides in elements, not bytes: a bool mask and a float array of one layout compare equal."""
+    return tuple(s // a.itemsize for s in a.strides)
+
+
 def channels_last(x):
     """``(N, C, *S)`` -> contiguous ``(N, *S, C)`` (free when ``x`` already is channels-last)."""
     xp = array_module(x)

@@ -65,3 +65,17 @@ def test_the_primitives_give_pytorch_gradients_of_every_order():
         (egg,) = ember.autograd.grad(eg.sum(), ex)
         (tgg,) = torch.autograd.grad(tg.sum(), tx)
         np.testing.assert_allclose(egg.numpy(), tgg.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
+def test_channels_last_arrays_run_in_memory_order_and_keep_their_layout(kernel):
+    # Convolutions hand back (N, C, H, W) views of channels-last memory: the kernel must neither copy
+    # them into C order (a transposing copy cost W10 11 ms a step) nor change the output's layout.
+    rng = np.random.default_rng(5)
+    g = np.moveaxis(rng.standard_normal((4, 9, 9, 16)).astype(np.float32), -1, 1)
+    y = np.moveaxis(np.tanh(rng.standard_normal((4, 9, 9, 16))).astype(np.float32), -1, 1)
+    out = kernel(g, y)
+    assert out.strides == y.strides
+    assert_bit_identical(getattr(A, kernel.__name__ + "_reference")(g, y), out)
+    mixed = kernel(np.ascontiguousarray(g), y)  # different layouts: the reference, still right
+    assert_bit_identical(getattr(A, kernel.__name__ + "_reference")(np.ascontiguousarray(g), y), mixed)

@@ -173,3 +173,19 @@ def test_inplace_dropout_still_writes_into_the_input():
     x = ember.ones(64)
     y = F.dropout(x, 0.5, inplace=True)
     assert y is x and set(np.unique(x.numpy()).tolist()) == {0.0, 2.0}
+
+
+def test_channels_last_activations_keep_their_layout_and_values():
+    # After a convolution the activation is a channels-last view: no transposing copy, same layout out.
+    rng = np.random.default_rng(6)
+    x = np.moveaxis(rng.standard_normal((4, 7, 7, 16)).astype(np.float32), -1, 1)
+    uniform = np.moveaxis(rng.random((4, 7, 7, 16), dtype=np.float32), -1, 1)
+    out, keep = K.dropout_apply(x, uniform, 0.25)
+    want_out, want_keep = K.dropout_apply_reference(x, uniform, 0.25)
+    assert out.strides == x.strides and keep.shape == x.shape
+    assert_bit_identical(want_out, out)
+    np.testing.assert_array_equal(want_keep, keep)
+    g = np.moveaxis(rng.standard_normal((4, 7, 7, 16)).astype(np.float32), -1, 1)
+    back = K.dropout_backward(g, keep, 0.25)
+    assert back.strides == g.strides
+    assert_bit_identical(K.dropout_backward_reference(g, keep, 0.25), back)
