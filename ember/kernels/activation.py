@@ -44,7 +44,7 @@ PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
 def _numba(kernel: str, g, y) -> bool:
-    return (kernel in NUMBA_KERNELS and y.size >= NUMBA_MIN_ELEMENTS and g.shape == y.shape and g.dtype == y.dtype
+    return (y.size >= NUMBA_MIN_ELEMENTS and kernel in NUMBA_KERNELS and g.shape == y.shape and g.dtype == y.dtype
             and y.dtype.kind == "f" and engine.numba_runs(g, y))
 
 
