@@ -2,16 +2,13 @@
 
 The gather it replaces has a scatter-add (``add.at``) backward; NLL is linear in
 the log-probabilities, so its vjp is one product with a constant mask the
-forward pass builds.
+forward pass builds (the array code: :func:`ember.kernels.losses.nll_forward`).
 """
 from __future__ import annotations
 
 from ..autograd.function import Function, apply
-from ..backend import array_module, numpy_module
+from ..kernels import losses
 from .movement import unsqueeze
-
-# Floating-point warnings are a host (NumPy) setting; CuPy never warns.
-_quiet = numpy_module().errstate
 
 
 class Nll(Function):
@@ -21,30 +18,9 @@ class Nll(Function):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        xp = array_module(logp)
-        axis = 1 if logp.ndim > 1 else 0
-        valid = target != ignore_index
-        safe = xp.expand_dims(xp.where(valid, target, 0), axis)
-        item_weight = valid.astype(logp.dtype)
-        if weight is not None:
-            item_weight = item_weight * weight[safe.squeeze(axis)]
-        losses = -xp.take_along_axis(logp, safe, axis=axis).squeeze(axis) * item_weight
-        scale = None
-        if reduction == "none":
-            out = losses
-        elif reduction == "sum":
-            out = losses.sum()
-        else:
-            total_weight = item_weight.sum()
-            with _quiet(invalid="ignore", divide="ignore"):
-                scale = 1.0 / total_weight  # NaN loss when every item is ignored, as in PyTorch
-                out = (losses.sum() * scale).astype(logp.dtype)
+        out, coef = losses.nll_forward(logp, target, weight, ignore_index, reduction, want_mask=ctx is not None)
         if ctx is not None:
-            # NLL is linear in logp: its vjp multiplies by this constant one-hot mask.
-            coef = xp.zeros(logp.shape, dtype=logp.dtype)
-            values = -item_weight if scale is None else -item_weight * scale
-            xp.put_along_axis(coef, safe, xp.expand_dims(values.astype(logp.dtype), axis), axis=axis)
-            ctx.stash = coef
+            ctx.stash = coef  # NLL is linear in logp: its vjp multiplies by this constant mask
         return out
 
     @staticmethod

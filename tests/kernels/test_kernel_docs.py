@@ -13,7 +13,7 @@ MODULES = ["ember.kernels", "ember.kernels.engine", "ember.kernels.cache", "embe
            "ember.kernels.pool", "ember.kernels.optim", "ember.kernels.elementwise", "ember.kernels.softmax",
            "ember.kernels.activation", "ember.kernels.ctc", "ember.kernels.conv", "ember.kernels.depthwise",
            "ember.kernels.sorting", "ember.kernels.scan", "ember.kernels.embedding", "ember.kernels.dropout",
-           "ember.kernels.normalization", "ember.kernels.recurrent"]  # recurrent_layer: examples in ops.recurrent
+           "ember.kernels.normalization", "ember.kernels.recurrent", "ember.kernels.losses"]
 GUIDE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "kernels.md"
 
 
