@@ -18,12 +18,38 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 #: The environment variables that size the BLAS library's threads, most specific first.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 
 _controllers = None
+
+
+@contextlib.contextmanager
+def child_blas_threads(count: int):
+    """Set the BLAS thread variables to ``count`` for processes started inside the block.
+
+    A library reads them when it loads, so this sizes the BLAS pools of worker processes
+    (search trials, Hogwild workers): two jobs on two cores, not four threads fighting.
+
+    Example:
+        >>> import os
+        >>> with child_blas_threads(1):
+        ...     os.environ["OMP_NUM_THREADS"]
+        '1'
+    """
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    os.environ.update({name: str(count) for name in BLAS_THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _environment_thread_count() -> int:

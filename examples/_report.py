@@ -12,6 +12,19 @@ import time
 import ember
 
 
+def open_run_log(out: str):
+    """A ``log(line)`` function that prints ``line`` and appends it to ``out/train.log`` (made if missing)."""
+    os.makedirs(out, exist_ok=True)
+    handle = open(os.path.join(out, "train.log"), "w")
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+        handle.write(line + "\n")
+        handle.flush()
+
+    return log
+
+
 def save_and_report(trained, result: dict, out: str | None, started: float, **fields) -> dict:
     """Save the ``trained`` model's weights to ``out/model.safetensors`` (if ``out``), add the run's facts, print RESULT.
 

@@ -17,7 +17,7 @@ import statistics
 import time
 
 import numpy as np
-from _report import save_and_report
+from _report import open_run_log, save_and_report
 
 import ember
 from ember import viz
@@ -51,13 +51,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/vae")
     args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    log_file = open(os.path.join(args.out, "train.log"), "w")
-
-    def log(line: str) -> None:
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
+    log = open_run_log(args.out)
 
     started = time.time()
     ember.manual_seed(args.seed)

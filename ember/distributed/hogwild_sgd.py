@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-from ..blas_threads import BLAS_THREAD_VARIABLES
+from ..blas_threads import child_blas_threads
 from ..nn import Module
 from .flat import FlatBuffer
 
@@ -133,20 +132,6 @@ def _worker(build_fn: Callable, loss_fn: Callable, specs: dict, worker: int, wor
                 block.close()
 
 
-@contextlib.contextmanager
-def _one_blas_thread():
-    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
-    os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def hogwild(build_fn: Callable[[], Module], loss_fn: Callable, x: np.ndarray, y: np.ndarray, workers: int = 2,
             epochs: int = 1, batch_size: int = 32, lr: float = 0.1, seed: int = 0,
             snapshots: int = 0) -> HogwildResult:
@@ -202,7 +187,7 @@ def hogwild(build_fn: Callable[[], Module], loss_fn: Callable, x: np.ndarray, y:
         processes = [context.Process(target=_worker, args=(build_fn, loss_fn, specs, w, workers, epochs, batch_size,
                                                            float(lr), seed, start), name=f"hogwild-{w}")
                      for w in range(workers)]
-        with _one_blas_thread():
+        with child_blas_threads(1):
             for process in processes:
                 process.start()
         for process in processes:

@@ -25,7 +25,6 @@ Example:
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
 import os
@@ -36,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..blas_threads import BLAS_THREAD_VARIABLES
+from ..blas_threads import child_blas_threads
 
 __all__ = ["Distribution", "LogUniform", "Uniform", "IntUniform", "Choice", "sample_params", "Trial",
            "SearchResult", "random_search"]
@@ -315,22 +314,6 @@ def _worker_trial(build_fn, index, params, seed, settings) -> Trial:
     return run_trial(build_fn, index, params, seed, _WORKER_DATA, settings)
 
 
-@contextlib.contextmanager
-def _blas_threads(count: int):
-    """Limit the BLAS threads of processes started inside the block (two jobs on two cores, not four)."""
-    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
-    for name in BLAS_THREAD_VARIABLES:
-        os.environ[name] = str(count)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def prepare_search(who: str, build_fn: Callable, space: dict, trials: int, n_jobs: int, *, x: Any, y: Any,
                    validation_data: Any, validation_split: float, epochs: int, batch_size: int, monitor: str,
                    mode: str, patience: int | None, min_delta: float, fit_kwargs: dict | None) -> tuple[dict, dict]:
@@ -426,7 +409,7 @@ def _run_parallel(build_fn, plan, data, settings, n_jobs: int, report) -> list[T
                         f"local functions cannot be sent to other processes): {err}") from None
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     done = []
-    with _blas_threads(threads), ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
+    with child_blas_threads(threads), ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
                                                      initializer=_init_worker, initargs=(data,)) as pool:
         futures = [pool.submit(_worker_trial, build_fn, index, params, trial_seed, settings)
                    for index, params, trial_seed in plan]

@@ -47,7 +47,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
 from .callbacks import Callback
-from .search import Distribution, SearchResult, Trial, _blas_threads, _cell, _trial_seeds, prepare_search, run_trial
+from ..blas_threads import child_blas_threads
+from .search import Distribution, SearchResult, Trial, _cell, _trial_seeds, prepare_search, run_trial
 
 __all__ = ["PruningCallback", "StudyResult", "tpe_search", "make_sampler", "make_pruner", "plot_study"]
 
@@ -278,7 +279,7 @@ def _run_parallel(build_fn, space, seed, data, settings, storage, study_name, sa
                         f"functions cannot be sent to other processes): {err}") from None
     shares = [remaining // n_jobs + (i < remaining % n_jobs) for i in range(n_jobs)]
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    with _blas_threads(threads), ProcessPoolExecutor(max_workers=n_jobs,
+    with child_blas_threads(threads), ProcessPoolExecutor(max_workers=n_jobs,
                                                      mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_run_share, build_fn, space, seed, data, settings, storage, study_name, sampler,
                                pruner, direction, startup_trials, share, i) for i, share in enumerate(shares) if share]
