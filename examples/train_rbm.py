@@ -5,9 +5,9 @@ After training, annealed importance sampling (Salakhutdinov & Murray 2008: 100 r
 14,500 temperatures, a base-rate starting model) estimates ``log Z``, and the log
 prints the average train and test log-likelihood in nats.
 
-    EMBER_DATA=/work/shared/data python examples/train_rbm.py --k 1 --out runs/rbm_cd1 | tee examples/logs/rbm_cd1.log
-    EMBER_DATA=/work/shared/data python examples/train_rbm.py --k 25 --out runs/rbm_cd25
-    EMBER_DATA=/work/shared/data python examples/train_rbm.py --persistent --out runs/rbm_pcd
+    EMBER_DATA=../shared/data python examples/train_rbm.py --k 1 --out runs/rbm_cd1 | tee examples/logs/rbm_cd1.log
+    EMBER_DATA=../shared/data python examples/train_rbm.py --k 25 --out runs/rbm_cd25
+    EMBER_DATA=../shared/data python examples/train_rbm.py --persistent --out runs/rbm_pcd
 """
 from __future__ import annotations
 

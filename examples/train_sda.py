@@ -5,7 +5,7 @@ autoencoder with masking noise on the codes of the layers below (plain SGD), the
 whole stack with a linear classifier on top fine-tuned by SGD with momentum and a
 cosine learning-rate decay (``ember.models.train_classifier``). Pixels are in [0, 1].
 
-    EMBER_DATA=/work/shared/data python examples/train_sda.py --out runs/sda | tee examples/logs/sda.log
+    EMBER_DATA=../shared/data python examples/train_sda.py --out runs/sda | tee examples/logs/sda.log
 """
 from __future__ import annotations
 

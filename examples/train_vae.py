@@ -7,7 +7,7 @@ ELBO (nats, one z per image) after each epoch and an importance-weighted estimat
 the test log-likelihood with ``--iw-k`` samples. A second model with a 2-d latent
 is trained for the manifold picture.
 
-    EMBER_DATA=/work/shared/data python examples/train_vae.py --out runs/vae | tee examples/logs/vae.log
+    EMBER_DATA=../shared/data python examples/train_vae.py --out runs/vae | tee examples/logs/vae.log
 """
 from __future__ import annotations
 

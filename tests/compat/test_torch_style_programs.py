@@ -20,7 +20,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-DATA = pathlib.Path(os.environ.get("EMBER_DATA", "/work/shared/data"))
+DATA = pathlib.Path(os.environ.get("EMBER_DATA", pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"))
 
 
 def _modules(name: str) -> types.SimpleNamespace:
