@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Union
@@ -112,3 +113,25 @@ def extract_members(archive: PathLike, members: Dict[str, PathLike],
         if isinstance(exc, DataError):
             raise
         raise DataError(f"cannot read archive ({type(exc).__name__}: {exc})", archive) from exc
+
+
+def extract_zip_member(archive: PathLike, member: str, dest: PathLike, max_bytes: int) -> None:
+    """Write one member of a zip to ``dest`` atomically; zip damage becomes a :class:`DataError`.
+
+    The member's declared size is bounded by ``max_bytes`` before anything is
+    inflated, and :mod:`zipfile` checks its CRC. (Zip counterpart of
+    :func:`extract_members`.)
+    """
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            info = zf.getinfo(member)
+            if info.file_size > max_bytes:
+                raise DataError(f"member {member} declares {info.file_size} bytes, expected at "
+                                f"most {max_bytes}", archive)
+            data = zf.read(info)  # checks the CRC
+    except KeyError:
+        raise DataError(f"no member {member!r} in the archive", archive) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise DataError(f"not a readable zip archive ({exc})", archive) from exc
+    with atomic_write(dest) as f:
+        f.write(data)

@@ -10,11 +10,22 @@ from .lenet import LeNet5
 from .mlp import MLP
 from .rbm import RBM, ContrastiveDivergence
 from .sampling import generate, sample, sample_next
+from .skipgram import SkipGram, SkipGramConfig, nearest_neighbours, train_skipgram
 from .vae import VAE
+from .word_lm import ZAREMBA_CONFIGS, WordLM, WordLMConfig, evaluate_word_lm, train_word_lm
 
 __all__ = [
            "MLP",
            "VAE",
+           "SkipGram",
+           "SkipGramConfig",
+           "nearest_neighbours",
+           "train_skipgram",
+           "WordLM",
+           "WordLMConfig",
+           "ZAREMBA_CONFIGS",
+           "evaluate_word_lm",
+           "train_word_lm",
            "RBM",
            "ContrastiveDivergence",
            "DenoisingAutoencoder",

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes", "vae", "rbm",
-           "autoencoder", "generative_recipes"]
+           "autoencoder", "generative_recipes", "word_lm", "skipgram"]
 
 
 def test_guide_examples_run():
