@@ -44,11 +44,33 @@ GENERATIVE_RUNS = {
     "rbm_pcd1.log": ("RBM 500 hidden, persistent CD-1, binarized MNIST (AIS log-likelihood)", "recorded (no bar)",
                      "test_log_likelihood", " nats", None),
 }
-SCRIPTS = {"vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+# Neural programs and memory (issue 20): log file -> (what, bar text, a function of the RESULT giving the shown value).
+def _memn2n_value(result: dict) -> str:
+    return (f"mean test error {result['mean_test_error']}% over tasks {','.join(map(str, result['tasks']))} "
+            f"(paper, same tasks: {result['paper_mean_same_tasks']}%)")
+
+
+def _stack_value(result: dict) -> str:
+    cells = [f"{key.split('/')[0]}: {value['train_range']}/{value['longer']}"
+             for key, value in result["accuracy"].items() if key.endswith("/stack+rounding")]
+    return "Stack RNN + rounding, % correct (n<=20 / 20<n<=60): " + "; ".join(cells)
+
+
+PROGRAM_RUNS = {
+    "memn2n_tasks_a.log": ("MemN2N, 3 hops, PE LS RN, bAbI 1k, one training per task",
+                           "mean over 20 tasks <= 13.9% (paper)", _memn2n_value),
+    "memn2n_tasks_b.log": ("MemN2N, 3 hops, PE LS RN, bAbI 1k, one training per task (the other 12 tasks)",
+                           "mean over 20 tasks <= 13.9% (paper)", _memn2n_value),
+    "stack_rnn_1.log": ("Stack RNN 40+10, a^n b^n", "paper: 100% with rounding", _stack_value),
+    "stack_rnn_2.log": ("Stack RNN 40+10, a^n b^n c^n and a^n b^2n", "paper: 100% with rounding", _stack_value),
+    "stack_rnn_3.log": ("Stack RNN 40+10, a^n b^n c^n d^n and a^n b^m c^(n+m)", "paper: 100% with rounding",
+                        _stack_value),
+}
+SCRIPTS = {"memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
 NOT_FLAGS = {"max_samples", "out"}
-STORE_TRUE = {"compile", "no_compile", "no_manifold", "persistent"}
+STORE_TRUE = {"compile", "no_compile", "no_manifold", "persistent", "joint", "no_linear_start"}
 
 
 def command(result: dict, log_name: str) -> str:
@@ -124,6 +146,18 @@ def render() -> str:
         extra += [f"- {k.replace('_', ' ')}: {v}" for k, v in result.items()
                   if k not in {key, "model", "params", "wall_seconds", "cpu", "cores", "config", "dataset"}]
         details.append("\n".join(extra) + "\n")
+    for name, (what, bar_text, shown) in PROGRAM_RUNS.items():
+        path = LOGS / name
+        if not path.exists():
+            continue
+        lines = [line for line in path.read_text().splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
+            continue
+        result = json.loads(lines[-1][len("RESULT "):])
+        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
+        rows.append(f"| {what} | {bar_text} | {shown(result)} | {result['wall_seconds'] / 60:.1f} min | {hardware} |")
+        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
     table = ["| model and data | bar (issue) | result (from the log) | time | hardware |", "|---|---|---|---|---|", *rows]
     return "\n".join([BEGIN, "", *table, "", *details, END])
 

@@ -7,9 +7,11 @@ from .classify import ClassifierConfig, random_shift, train_classifier
 from .gpt import TinyGPT
 from .language import LMTrainingConfig, evaluate_language_model, train_language_model
 from .lenet import LeNet5
+from .memn2n import MemN2N
 from .mlp import MLP
 from .rbm import RBM, ContrastiveDivergence
 from .sampling import generate, sample, sample_next
+from .stack_rnn import StackRNN
 from .skipgram import SkipGram, SkipGramConfig, nearest_neighbours, train_skipgram
 from .vae import VAE
 from .word_lm import ZAREMBA_CONFIGS, WordLM, WordLMConfig, evaluate_word_lm, train_word_lm
@@ -17,6 +19,8 @@ from .word_lm import ZAREMBA_CONFIGS, WordLM, WordLMConfig, evaluate_word_lm, tr
 __all__ = [
            "MLP",
            "VAE",
+           "MemN2N",
+           "StackRNN",
            "SkipGram",
            "SkipGramConfig",
            "nearest_neighbours",

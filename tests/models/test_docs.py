@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes", "vae", "rbm",
-           "autoencoder", "generative_recipes", "word_lm", "skipgram"]
+           "autoencoder", "generative_recipes", "word_lm", "skipgram", "memn2n", "stack_rnn"]
 
 
 def test_guide_examples_run():
@@ -26,8 +26,9 @@ def test_docstring_examples(name):
     assert tried > 0 and failures == 0
 
 
-def test_generative_guide_examples_run():
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "generative.md").read_text(), re.DOTALL)
-    assert len(blocks) >= 3
+@pytest.mark.parametrize("guide", ["generative.md", "memory.md"])
+def test_model_guide_examples_run(guide):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / guide).read_text(), re.DOTALL)
+    assert len(blocks) >= 2
     for block in blocks:
-        exec(compile(block, "docs/generative.md", "exec"), {})  # noqa: S102 - our own docs
+        exec(compile(block, f"docs/{guide}", "exec"), {})  # noqa: S102 - our own docs
