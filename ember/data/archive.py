@@ -135,3 +135,32 @@ def extract_zip_member(archive: PathLike, member: str, dest: PathLike, max_bytes
         raise DataError(f"not a readable zip archive ({exc})", archive) from exc
     with atomic_write(dest) as f:
         f.write(data)
+
+
+def file_or_zip_member(folder: str, wanted, archive, member: str, dataset: str, root, download: bool,
+                       verify: bool, progress: bool) -> Path:
+    """The folder holding ``wanted`` (a :class:`~ember.data.download.RemoteFile`): found as it is, or
+    extracted from ``archive`` (a RemoteFile: found, or downloaded when ``download``), member ``member``.
+
+    ``folder`` is the dataset's folder name under the data directories (see
+    :func:`ember.data.download.locate`); checksums are checked when ``verify``, and the extracted
+    file always is.
+    """
+    from .download import candidate_dirs, check_file, download_url, locate, missing_error
+
+    directory = locate(folder, [wanted.name], root)
+    if directory is not None:
+        if verify:
+            wanted.verify(directory)
+        return directory
+    directory = locate(folder, [archive.name], root)
+    if directory is None:
+        directory = candidate_dirs(folder, root)[0]
+        if not download:
+            raise missing_error(dataset, directory, [archive], extra=f"({wanted.name} is extracted from it)")
+        download_url(archive.urls, directory / archive.name, md5=archive.md5, size=archive.size, progress=progress)
+    elif verify:
+        archive.verify(directory)
+    extract_zip_member(directory / archive.name, member, directory / wanted.name, wanted.size or 0)
+    check_file(directory / wanted.name, md5=wanted.md5, size=wanted.size)
+    return directory

@@ -30,9 +30,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..download import RemoteFile, candidate_dirs, check_file, download_url, \
-    ensure_files, locate, missing_error
-from ..archive import extract_zip_member
+from ..download import RemoteFile, ensure_files
+from ..archive import file_or_zip_member
 from ..errors import DataError
 from .corpora import build_word_vocab, encode_tokens
 from .text import decode_text
@@ -300,29 +299,6 @@ FRA_TXT = RemoteFile("fra.txt", md5="5d10f7ccfce8d43c5486cbb43082148e", size=100
 FRA_ENG_PAIRS = 142787
 
 
-def _fra_txt_dir(root: Optional[PathLike], download: bool, verify: bool, progress: bool) -> Path:
-    directory = locate("fra-eng", [FRA_TXT.name], root)
-    if directory is not None:
-        if verify:
-            FRA_TXT.verify(directory)
-        return directory
-    # No fra.txt: take it out of fra-eng.zip (present, or downloaded when allowed).
-    directory = locate("fra-eng", [FRA_ENG_ZIP.name], root)
-    if directory is None:
-        directory = candidate_dirs("fra-eng", root)[0]
-        if not download:
-            raise missing_error("Tatoeba fra-eng", directory, [FRA_ENG_ZIP],
-                                extra=f"({FRA_TXT.name} is extracted from it)")
-        download_url(FRA_ENG_ZIP.urls, directory / FRA_ENG_ZIP.name, md5=FRA_ENG_ZIP.md5,
-                     size=FRA_ENG_ZIP.size, progress=progress)
-    elif verify:
-        FRA_ENG_ZIP.verify(directory)
-    extract_zip_member(directory / FRA_ENG_ZIP.name, FRA_TXT.name, directory / FRA_TXT.name,
-                        FRA_TXT.size or 0)
-    check_file(directory / FRA_TXT.name, md5=FRA_TXT.md5, size=FRA_TXT.size)
-    return directory
-
-
 def parse_tab_pairs(lines: Sequence[str], path: PathLike = "<lines>",
                     lowercase: bool = True) -> TranslationPairs:
     """``English<TAB>French`` lines to tokenised pairs (extra TAB columns, as in later releases, ignored).
@@ -362,7 +338,8 @@ def tatoeba_fra_eng(root: Optional[PathLike] = None, download: bool = False, ver
         >>> len(pairs), pairs[0]  # doctest: +SKIP
         (142787, (['go', '.'], ['va', '!']))
     """
-    directory = _fra_txt_dir(root, download, verify, progress)
+    directory = file_or_zip_member("fra-eng", FRA_TXT, FRA_ENG_ZIP, FRA_TXT.name, "Tatoeba fra-eng", root, download,
+                                   verify, progress)
     path = directory / FRA_TXT.name
     pairs = parse_tab_pairs(read_lines(path), path, lowercase)
     if reverse:

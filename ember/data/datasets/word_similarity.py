@@ -28,10 +28,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..download import RemoteFile, candidate_dirs, check_file, download_url, ensure_files, \
-    locate, missing_error
+from ..download import RemoteFile, ensure_files
 from ..errors import DataError
-from ..archive import extract_zip_member
+from ..archive import file_or_zip_member
 from .translation import read_lines
 from .vocab import Vocabulary
 
@@ -151,28 +150,6 @@ def wordsim353(root: Optional[PathLike] = None, download: bool = False, verify: 
     return parse_word_pairs(read_lines(path), ",", 2, path, "WordSim-353")
 
 
-def _simlex_dir(root: Optional[PathLike], download: bool, verify: bool, progress: bool):
-    directory = locate("simlex999", [SIMLEX999.name], root)
-    if directory is not None:
-        if verify:
-            SIMLEX999.verify(directory)
-        return directory
-    directory = locate("simlex999", [SIMLEX999_ZIP.name], root)
-    if directory is None:
-        directory = candidate_dirs("simlex999", root)[0]
-        if not download:
-            raise missing_error("SimLex-999", directory, [SIMLEX999_ZIP],
-                                extra=f"({SIMLEX999.name} is extracted from it)")
-        download_url(SIMLEX999_ZIP.urls, directory / SIMLEX999_ZIP.name, md5=SIMLEX999_ZIP.md5,
-                     size=SIMLEX999_ZIP.size, progress=progress)
-    elif verify:
-        SIMLEX999_ZIP.verify(directory)
-    extract_zip_member(directory / SIMLEX999_ZIP.name, "SimLex-999/SimLex-999.txt",
-                       directory / SIMLEX999.name, SIMLEX999.size or 0)
-    check_file(directory / SIMLEX999.name, md5=SIMLEX999.md5, size=SIMLEX999.size)
-    return directory
-
-
 def simlex999(root: Optional[PathLike] = None, download: bool = False, verify: bool = True,
               progress: bool = True) -> WordPairs:
     """SimLex-999: 999 pairs (the ``SimLex999`` column of ``SimLex-999.txt``), scores 0.23-9.8.
@@ -184,7 +161,8 @@ def simlex999(root: Optional[PathLike] = None, download: bool = False, verify: b
         >>> len(sl), sl[0]  # doctest: +SKIP
         (999, ('old', 'new', 1.58))
     """
-    directory = _simlex_dir(root, download, verify, progress)
+    directory = file_or_zip_member("simlex999", SIMLEX999, SIMLEX999_ZIP, "SimLex-999/SimLex-999.txt", "SimLex-999",
+                                   root, download, verify, progress)
     path = directory / SIMLEX999.name
     return parse_word_pairs(read_lines(path), "\t", 3, path, "SimLex-999")
 
