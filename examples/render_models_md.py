@@ -43,6 +43,8 @@ GENERATIVE_RUNS = {
                     lambda v: abs(v + 125.5) <= 3.0),
     "rbm_pcd1.log": ("RBM 500 hidden, persistent CD-1, binarized MNIST (AIS log-likelihood)", "recorded (no bar)",
                      "test_log_likelihood", " nats", None),
+    "sda.log": ("Stacked denoising autoencoder SdA-3 (1000-1000-1000, masking 0.25), MNIST",
+                "test error <= 1.4% (Vincent et al. 2010: 1.28%)", "test_error", "%", lambda v: v <= 1.4),
 }
 # Neural programs and memory (issue 20): log file -> (what, bar text, a function of the RESULT giving the shown value).
 def _memn2n_value(result: dict) -> str:
@@ -66,7 +68,7 @@ PROGRAM_RUNS = {
     "stack_rnn_3.log": ("Stack RNN 40+10, a^n b^n c^n d^n and a^n b^m c^(n+m)", "paper: 100% with rounding",
                         _stack_value),
 }
-SCRIPTS = {"memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+SCRIPTS = {"sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
 NOT_FLAGS = {"max_samples", "out"}
