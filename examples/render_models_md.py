@@ -96,25 +96,44 @@ def samples(text: str) -> list[str]:
     return [f"{header}\n{body.strip()}" for header, body in found]
 
 
-def render() -> str:
-    rows, details = [], []
-    for name, (what, bar_text, key, bar) in RUNS.items():
+def _logged_runs(runs: dict):
+    """``(log name, its entry, text, RESULT or None)`` for each log of ``runs`` that exists."""
+    for name, entry in runs.items():
         path = LOGS / name
         if not path.exists():
             continue
         text = path.read_text()
         lines = [line for line in text.splitlines() if line.startswith("RESULT ")]
-        if not lines:
-            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
+        yield name, entry, text, (json.loads(lines[-1][len("RESULT "):]) if lines else None)
+
+
+def _row(what: str, bar_text: str, shown: str, result: dict) -> str:
+    hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
+    return f"| {what} | {bar_text} | {shown} | {result['wall_seconds'] / 60:.1f} min | {hardware} |"
+
+
+def _unfinished(what: str, bar_text: str, name: str) -> str:
+    return f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |"
+
+
+def _command_block(what: str, name: str, result: dict) -> str:
+    return f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n"
+
+
+def _verdict(passed) -> str:
+    return "" if passed is None else (" **met**" if passed else " **not met**")
+
+
+def render() -> str:
+    rows, details = [], []
+    for name, (what, bar_text, key, bar), text, result in _logged_runs(RUNS):
+        if result is None:
+            rows.append(_unfinished(what, bar_text, name))
             continue
-        result = json.loads(lines[-1][len("RESULT "):])
         value = result[key]
         unit = "%" if key == "test_error" else " nats/char"
-        verdict = "" if bar is None else (" **met**" if value <= bar else " **not met**")
-        minutes = result["wall_seconds"] / 60
-        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
-        rows.append(f"| {what} | {bar_text} | {value}{unit}{verdict} | {minutes:.1f} min | {hardware} |")
-        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
+        rows.append(_row(what, bar_text, f"{value}{unit}{_verdict(None if bar is None else value <= bar)}", result))
+        details.append(_command_block(what, name, result))
         extra = [f"- parameters: {result['params']:,}",
                  f"- training time {result['seconds']:.0f} s (wall time with evaluation {result['wall_seconds']:.0f} s)"]
         if key == "val_loss":
@@ -129,37 +148,24 @@ def render() -> str:
         for sample in samples(text):
             header, body = sample.split("\n", 1)
             details.append(f"Sample ({header}):\n\n```\n{body}\n```\n")
-    for name, (what, bar_text, key, unit, passes) in GENERATIVE_RUNS.items():
-        path = LOGS / name
-        if not path.exists():
+    for name, (what, bar_text, key, unit, passes), _, result in _logged_runs(GENERATIVE_RUNS):
+        if result is None:
+            rows.append(_unfinished(what, bar_text, name))
             continue
-        lines = [line for line in path.read_text().splitlines() if line.startswith("RESULT ")]
-        if not lines:
-            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
-            continue
-        result = json.loads(lines[-1][len("RESULT "):])
         value = result[key]
-        verdict = "" if passes is None else (" **met**" if passes(value) else " **not met**")
-        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
-        rows.append(f"| {what} | {bar_text} | {value}{unit}{verdict} | {result['wall_seconds'] / 60:.1f} min "
-                    f"| {hardware} |")
-        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
+        rows.append(_row(what, bar_text, f"{value}{unit}{_verdict(None if passes is None else passes(value))}",
+                         result))
+        details.append(_command_block(what, name, result))
         extra = [f"- parameters: {result['params']:,}; wall time {result['wall_seconds']:.0f} s"]
         extra += [f"- {k.replace('_', ' ')}: {v}" for k, v in result.items()
                   if k not in {key, "model", "params", "wall_seconds", "cpu", "cores", "config", "dataset"}]
         details.append("\n".join(extra) + "\n")
-    for name, (what, bar_text, shown) in PROGRAM_RUNS.items():
-        path = LOGS / name
-        if not path.exists():
+    for name, (what, bar_text, shown), _, result in _logged_runs(PROGRAM_RUNS):
+        if result is None:
+            rows.append(_unfinished(what, bar_text, name))
             continue
-        lines = [line for line in path.read_text().splitlines() if line.startswith("RESULT ")]
-        if not lines:
-            rows.append(f"| {what} | {bar_text} | (run did not finish: no RESULT line in `{name}`) | | |")
-            continue
-        result = json.loads(lines[-1][len("RESULT "):])
-        hardware = f"{result['cores']} CPU cores ({result['cpu']}), shared"
-        rows.append(f"| {what} | {bar_text} | {shown(result)} | {result['wall_seconds'] / 60:.1f} min | {hardware} |")
-        details.append(f"### {what}\n\nCommand (log: `examples/logs/{name}`):\n\n```\n{command(result, name)}\n```\n")
+        rows.append(_row(what, bar_text, shown(result), result))
+        details.append(_command_block(what, name, result))
     table = ["| model and data | bar (issue) | result (from the log) | time | hardware |", "|---|---|---|---|---|", *rows]
     return "\n".join([BEGIN, "", *table, "", *details, END])
 
