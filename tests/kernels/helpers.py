@@ -1,5 +1,6 @@
 """Helpers of the kernel tests: run a function under each engine; arrays in several memory layouts."""
 import numpy as np
+import pytest
 
 import ember.kernels
 from ember.kernels import engine
@@ -41,3 +42,24 @@ def make(shape, dtype, layout, seed=0):
         big = rng.standard_normal(shape[:-1] + (2 * shape[-1],)).astype(dtype)
         return big[..., ::2]
     return rng.standard_normal(shape).astype(dtype)
+
+
+def launch_fixture(module):
+    """A ``launch`` fixture running each test twice: ``module``'s kernels in their serial form, and in
+    their thread-pool form (two threads, with no size threshold in ``module`` or in the jit)."""
+
+    @pytest.fixture(params=["serial", "pool"])
+    def launch(request, monkeypatch):
+        if request.param == "pool":
+            from ember.kernels import jit
+
+            monkeypatch.setattr(module, "PARALLEL_MIN_ELEMENTS", 0)
+            monkeypatch.setattr(jit, "PARALLEL_MIN_ELEMENTS", 0)
+            previous = ember.kernels.get_num_threads()
+            ember.kernels.set_num_threads(2)
+            yield request.param
+            ember.kernels.set_num_threads(previous)
+        else:
+            yield request.param
+
+    return launch

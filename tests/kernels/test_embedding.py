@@ -1,7 +1,7 @@
 """Embedding kernels: the numba gather and scatter-add against the NumPy reference, bit for bit."""
 import numpy as np
 import pytest
-from kernels.helpers import DTYPES, assert_bit_identical, both, run_with
+from kernels.helpers import DTYPES, assert_bit_identical, both, launch_fixture, run_with
 
 import ember
 import ember.functional as F
@@ -13,20 +13,7 @@ def every_embedding_kernel(monkeypatch):
     monkeypatch.setattr(K, "NUMBA_KERNELS", frozenset({"gather_rows", "scatter_add_rows"}))
 
 
-@pytest.fixture(params=["serial", "pool"])
-def launch(request, monkeypatch):
-    """Run the scatter's serial form, or its thread-pool form (two threads, no size threshold)."""
-    if request.param == "pool":
-        from ember.kernels import jit
-
-        monkeypatch.setattr(K, "PARALLEL_MIN_ELEMENTS", 0)
-        monkeypatch.setattr(jit, "PARALLEL_MIN_ELEMENTS", 0)
-        previous = ember.kernels.get_num_threads()
-        ember.kernels.set_num_threads(2)
-        yield request.param
-        ember.kernels.set_num_threads(previous)
-    else:
-        yield request.param
+launch = launch_fixture(K)  # each test in the serial and the thread-pool form
 
 
 def table_of(rows, dim, dtype, layout="c", seed=0):
