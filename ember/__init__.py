@@ -63,6 +63,10 @@ from .ops.triangular import diag, diag_embed, diagonal, trace, tril, tril_indice
 from .size import Size  # noqa: E402
 from .tensor import Tensor, as_tensor  # noqa: E402
 from . import accelerator, backends, cuda, return_types, utils  # noqa: E402
+from . import amp, cpu  # noqa: E402
+from .amp import (autocast, get_autocast_cpu_dtype, get_autocast_dtype, is_autocast_cpu_enabled,  # noqa: E402
+                  is_autocast_enabled)
+from .amp.dtypes import bfloat16  # noqa: E402 - ml_dtypes' bfloat16 (None if ml_dtypes is missing)
 
 
 

@@ -7,6 +7,7 @@ PyTorch, so seeded CPU programs run unchanged).
 from __future__ import annotations
 
 from . import backend
+from .amp import cuda as amp  # noqa: F401 - torch.cuda.amp's autocast / GradScaler spellings
 
 
 def is_available() -> bool:

@@ -318,7 +318,7 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad_: cannot turn off gradients of a non-leaf tensor; use .detach()"
             )
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":  # "V": ml_dtypes' bfloat16
             raise TypeError(
                 f"requires_grad_: only floating-point tensors can require gradients, got {self._data.dtype}"
             )
@@ -1263,6 +1263,12 @@ class Tensor:
         """Converted to float16."""
         return self.astype("float16")
 
+    def bfloat16(self) -> "Tensor":
+        """Converted to bfloat16 (ml_dtypes' dtype, see docs/amp.md)."""
+        from .amp.dtypes import low_precision_dtype
+
+        return self.astype(low_precision_dtype("bfloat16", "bfloat16"))
+
     def long(self) -> "Tensor":
         """Converted to int64."""
         return self.astype("int64")
@@ -1289,7 +1295,7 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point type."""
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind == "f" or self._data.dtype.name == "bfloat16"
 
     def is_complex(self) -> bool:
         """Whether the dtype is a complex type."""
@@ -1559,6 +1565,7 @@ class Tensor:
 
 
 _TYPE_NAMES = {"float32": "ember.FloatTensor", "float64": "ember.DoubleTensor", "float16": "ember.HalfTensor",
+               "bfloat16": "ember.BFloat16Tensor",
                "int64": "ember.LongTensor", "int32": "ember.IntTensor", "int16": "ember.ShortTensor",
                "int8": "ember.CharTensor", "uint8": "ember.ByteTensor", "bool": "ember.BoolTensor"}
 

@@ -36,6 +36,10 @@ RUNS = {
 }
 # Generative models (issue 22): log file -> (what, bar text, metric key, unit, verdict from the value or None).
 GENERATIVE_RUNS = {
+    "dcgan.log": ("DCGAN (width 64), MNIST: classifier score of 10,000 samples (an Ember LeNet-5)",
+                  "classifier score >= 8.0 (real test set about 9.8)", "classifier_score", "", lambda v: v >= 8.0),
+    "dcgan_fashion.log": ("DCGAN (width 64), Fashion-MNIST: Frechet distance to the test set (Ember LeNet-5 features)",
+                          "recorded (no bar)", "frechet_distance", "", None),
     "vae.log": ("VAE 784-400-20, binarized MNIST (dynamic binarization for training, fixed for test)",
                 "test negative ELBO <= 105 nats", "test_negative_elbo", " nats", lambda v: v <= 105.0),
     "rbm_cd1.log": ("RBM 500 hidden, CD-1, binarized MNIST (AIS log-likelihood)",
@@ -45,6 +49,25 @@ GENERATIVE_RUNS = {
                      "test_log_likelihood", " nats", None),
     "sda.log": ("Stacked denoising autoencoder SdA-3 (1000-1000-1000, masking 0.25), MNIST",
                 "test error <= 1.4% (Vincent et al. 2010: 1.28%)", "test_error", "%", lambda v: v <= 1.4),
+}
+# Structured prediction, gated models, limited precision (issue 26): the same columns as the generative runs.
+STRUCTURED_RUNS = {
+    "digit_strings_ctc.log": ("Digit strings (3-8 MNIST digits), sliding-window convnet + CTC, greedy decoding",
+                              "character error <= 2%", "test_character_error", "%", lambda v: v <= 2.0),
+    "digit_strings_crf.log": ("Digit strings (3-8 MNIST digits), sliding-window convnet + linear-chain CRF, Viterbi",
+                              "character error <= 2%", "test_character_error", "%", lambda v: v <= 2.0),
+    "gated_autoencoder_shift.log": ("Gated autoencoder (factored, 256 factors, 100 mappings), MNIST pairs shifted by "
+                                    "up to 3 px: transformation retrieval", "below copying x' (MLP of the same size "
+                                    "in the details)", "retrieval_mse_gated_autoencoder", " MSE", None),
+    "gated_autoencoder_rotation.log": ("Gated autoencoder (factored, 256 factors, 100 mappings), MNIST pairs rotated "
+                                       "by up to 180 degrees: transformation retrieval", "below copying x' (MLP of the "
+                                       "same size in the details)", "retrieval_mse_gated_autoencoder", " MSE", None),
+    "grammar_cells_sine.log": ("Grammar cells: 2-layer predictive gating pyramid vs an LSTM of the same size, sines, "
+                               "MSE over 300 samples ahead", "recorded (no bar); the LSTM's MSE below", "pgp_mse", "",
+                               None),
+    "grammar_cells_chirp.log": ("Grammar cells: 2-layer predictive gating pyramid vs an LSTM of the same size, chirps, "
+                                "MSE over 300 samples ahead", "recorded (no bar); the LSTM's MSE below", "pgp_mse", "",
+                                None),
 }
 # Neural programs and memory (issue 20): log file -> (what, bar text, a function of the RESULT giving the shown value).
 def _memn2n_value(result: dict) -> str:
@@ -68,7 +91,8 @@ PROGRAM_RUNS = {
     "stack_rnn_3.log": ("Stack RNN 40+10, a^n b^n c^n d^n and a^n b^m c^(n+m)", "paper: 100% with rounding",
                         _stack_value),
 }
-SCRIPTS = {"sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+SCRIPTS = {"dcgan": "train_dcgan.py", "gated_autoencoder": "train_gated_autoencoder.py", "grammar_cells": "train_grammar_cells.py", "digit_strings_ctc": "train_digit_strings.py", "digit_strings_crf": "train_digit_strings.py",
+           "sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
 NOT_FLAGS = {"max_samples", "out"}
@@ -148,7 +172,7 @@ def render() -> str:
         for sample in samples(text):
             header, body = sample.split("\n", 1)
             details.append(f"Sample ({header}):\n\n```\n{body}\n```\n")
-    for name, (what, bar_text, key, unit, passes), _, result in _logged_runs(GENERATIVE_RUNS):
+    for name, (what, bar_text, key, unit, passes), _, result in _logged_runs({**GENERATIVE_RUNS, **STRUCTURED_RUNS}):
         if result is None:
             rows.append(_unfinished(what, bar_text, name))
             continue

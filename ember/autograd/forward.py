@@ -39,7 +39,7 @@ def propagate_tangents(fn, ctx, inputs, results) -> None:
         if fn.n_outputs == 1:
             out_tangents = (out_tangents,)
         for result, tangent in zip(results, out_tangents):
-            if tangent is None or result._data.dtype.kind not in "fc":
+            if tangent is None or result._data.dtype.kind not in "fcV":
                 continue
             set_tangent(result, level, _fit(tangent, result))
 

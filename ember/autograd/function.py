@@ -136,6 +136,10 @@ class _ForwardOnlyContext:
         return self.outputs[index]
 
 
+#: Set by ``ember.amp`` while an autocast region is live, ``None`` otherwise (see ``apply``).
+_autocast_hook = None
+
+
 def apply(fn, inputs: tuple, params: dict):
     """Run primitive ``fn`` on tensors ``inputs``, recording it on the tape if needed.
 
@@ -143,6 +147,12 @@ def apply(fn, inputs: tuple, params: dict):
     a gradient (or grad mode is off) and no forward-mode level is live, it is a
     forward call and one tensor allocation.
     """
+    if _autocast_hook is not None:
+        # An autocast region is live (ember.amp): the hook casts inputs per its op lists and
+        # runs the op itself, or returns None for ops it leaves alone. One global read when off.
+        result = _autocast_hook(fn, inputs, params)
+        if result is not None:
+            return result
     record = False
     if _State.enabled and fn.differentiable:
         for t in inputs:
@@ -185,8 +195,8 @@ def _apply_recorded(fn, inputs, params, record, forward_mode):
     ctx = Node(fn, params) if record else _ForwardOnlyContext(fn, params)
     out = fn.forward(ctx, *[t._data for t in inputs], **params)
     outs = (out,) if fn.n_outputs == 1 else out
-    if record and outs[0].dtype.kind not in "fc":
-        record = False  # integer and boolean results never carry gradients
+    if record and outs[0].dtype.kind not in "fcV":
+        record = False  # integer and boolean results never carry gradients ("V": ml_dtypes' bfloat16)
         ctx = _ForwardOnlyContext(fn, params) if forward_mode else None
     if not record:
         results = tuple(make(o, False, None, i) for i, o in enumerate(outs))

@@ -23,6 +23,7 @@ from .datasets import (CIFAR10, CIFAR100, MNIST, BabiTask, CharCorpus, FashionMN
 from .download import data_dir, download_url
 from .errors import DataError, DataNotFoundError
 from .loader import DataLoader
+from .bucketing import BucketBatchSampler
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .transforms import (Compose, Flatten, Lambda, Normalize, OneHot, RandomCrop,
@@ -34,7 +35,7 @@ __all__ = [
     "Dataset", "TensorDataset", "ArrayDataset", "Subset", "ConcatDataset", "random_split",
     "DataLoader", "default_collate",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "DistributedSampler", "BatchSampler",
+    "WeightedRandomSampler", "DistributedSampler", "BatchSampler", "BucketBatchSampler",
     # transforms
     "Transform", "Compose", "Lambda", "ToFloat", "Normalize", "Reshape", "Flatten", "OneHot",
     "to_categorical", "RandomCrop", "RandomHorizontalFlip", "RandomNoise",

@@ -16,6 +16,10 @@ def check_last_dim(name: str, x: Tensor, expected: int, what: str = "input") -> 
 def check_dtype(name: str, x: Tensor, param: Tensor) -> None:
     """Raise ``TypeError`` when the input's dtype differs from the layer's parameters."""
     if x.dtype != param.dtype:
+        from ..amp.autocast_mode import will_cast  # lazy: amp sits above functional's imports
+
+        if will_cast(x, param):  # under autocast a float32 layer legitimately meets float16 inputs
+            return
         raise TypeError(
             f"{name}: input dtype {x.dtype} differs from the parameters' dtype {param.dtype}; "
             f"convert the input with .astype('{param.dtype}') or the layer with .to('{x.dtype}')"

@@ -35,10 +35,17 @@ from ..data import MNIST
 from ..errors import ArgumentError
 from ..tensor import Tensor
 
-__all__ = ["DigitStrings", "collate_digit_strings", "DigitStringNet", "BLANK"]
+__all__ = ["DigitStrings", "collate_digit_strings", "DigitStringNet", "BLANK", "BACKGROUND", "CRF_TAGS",
+           "FRAME_STRIDE", "frame_tags", "tags_to_digits", "edit_distance"]
 
 #: The CTC blank class of :class:`DigitStringNet`; digit ``d`` is class ``d + 1``.
 BLANK = 0
+#: The CRF's tag for a frame between digits; digit ``d`` is tag ``1 + d`` on the first frame it
+#: covers (begin) and ``11 + d`` on the frames after (inside), so two equal neighbours stay two digits.
+BACKGROUND = 0
+CRF_TAGS = 21
+#: Image columns per output frame of :class:`DigitStringNet` (two 2x2 poolings).
+FRAME_STRIDE = 4
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -98,6 +105,12 @@ class DigitStrings:
             position += self._crop(source).shape[1]
         return labels.astype(np.int64), sources, offsets
 
+    def spans(self, index: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(labels, starts, ends)`` of string ``index``: each digit's inked columns ``[start, end)``."""
+        labels, sources, offsets = self.layout(index)
+        widths = np.array([self._crop(s).shape[1] for s in sources], dtype=np.int64)
+        return labels, offsets, offsets + widths
+
     def _crop(self, source: int) -> np.ndarray:
         image = self.images[source]
         inked = np.flatnonzero(image.any(axis=0))
@@ -133,31 +146,41 @@ def collate_digit_strings(batch: Sequence[Tuple[np.ndarray, np.ndarray]], multip
 
 
 class DigitStringNet(nn.Module):
-    """A sliding-window convnet: per-column class scores for CTC.
+    """A sliding-window convnet: per-column class scores for CTC (or tag scores for a CRF).
 
-    Two 3x3 convolutions with 2x2 max-pooling shrink the image to ``(7, W // 4)``; a
-    convolution spanning the full remaining height then scores each column, so every output
-    frame sees a window about 16 pixels wide, a little more than half a digit.
+    Two 3x3 convolutions with 2x2 max-pooling shrink the image to ``(7, W // 4)``; a third
+    channel count adds a 3x3 convolution at that resolution. A convolution spanning the full
+    remaining height and ``column_width`` frames then scores each column. With the defaults every
+    output frame sees a window about 16 pixels wide, a little more than half a digit; with three
+    convolutions and ``column_width=5`` it sees 34 pixels, a whole digit and its neighbours'
+    edges (what the trained readers of ``examples/train_digit_strings.py`` use).
 
     Args:
-        channels: feature maps of the two convolutions.
-        classes: output classes including the blank (11 for digits).
+        channels: feature maps of the two (or three) convolutions.
+        classes: output classes including the blank (11 for digits; ``CRF_TAGS`` for the CRF).
+        column_width: odd width, in frames, of the scoring convolution.
 
     Example:
         >>> import ember
         >>> net = DigitStringNet()
         >>> net(ember.zeros(2, 1, 28, 64)).shape                # (T, N, C) log-probabilities
         (16, 2, 11)
+        >>> DigitStringNet((8, 16, 16), column_width=5)(ember.zeros(1, 1, 28, 40)).shape
+        (10, 1, 11)
     """
 
-    def __init__(self, channels: Tuple[int, int] = (16, 32), classes: int = 11) -> None:
+    def __init__(self, channels: Tuple[int, ...] = (16, 32), classes: int = 11, column_width: int = 3) -> None:
         super().__init__()
-        first, second = channels
-        self.features = nn.Sequential(
-            nn.Conv2d(1, first, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(first, second, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.columns = nn.Conv2d(second, classes, (7, 3), padding=(0, 1))
+        if len(channels) not in (2, 3) or column_width < 1 or column_width % 2 == 0:
+            raise ArgumentError(f"DigitStringNet: need 2 or 3 channel counts and an odd column_width, got "
+                                f"{tuple(channels)}, {column_width}")
+        first, second = channels[:2]
+        layers = [nn.Conv2d(1, first, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(first, second, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        if len(channels) == 3:
+            layers += [nn.Conv2d(second, channels[2], 3, padding=1), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.columns = nn.Conv2d(channels[-1], classes, (7, column_width), padding=(0, column_width // 2))
 
     def forward(self, images: Tensor) -> Tensor:
         scores = self.columns(self.features(images))         # (N, C, 1, W // 4)
@@ -172,3 +195,86 @@ class DigitStringNet(nn.Module):
         """Greedy CTC decoding of each image, as digits (class ``c`` -> digit ``c - 1``)."""
         paths = F.ctc_greedy_decode(self(images), input_lengths=self.frames(widths).tolist(), blank=BLANK)
         return [[c - 1 for c in path] for path in paths]
+
+
+def frame_tags(labels: np.ndarray, starts: np.ndarray, ends: np.ndarray, frames: int,
+               stride: int = FRAME_STRIDE) -> np.ndarray:
+    """Per-frame CRF tags of one string from its digits' column spans (the segmentation the generator knows).
+
+    Frame ``f`` looks at image columns ``[stride f, stride (f + 1))``; it belongs to the digit that
+    covers most of those columns (the digit with the nearer centre on a tie), or to the background.
+    A digit left without a frame (narrow and overlapped) takes the frame nearest its centre that is
+    background or whose owner keeps another one. The first frame of a digit gets its *begin* tag
+    ``1 + d``, the rest its *inside* tag ``11 + d``.
+
+    Raises:
+        ArgumentError: if some digit cannot be given a frame of its own in reading order (the
+            string is too dense for the stride), naming the digit and the spans.
+
+    Example:
+        >>> frame_tags(np.array([3, 3]), np.array([0, 8]), np.array([8, 16]), frames=4).tolist()
+        [4, 14, 4, 14]
+    """
+    labels, starts, ends = (np.asarray(a, dtype=np.int64) for a in (labels, starts, ends))
+    left = stride * np.arange(frames)
+    covered = np.clip(np.minimum(ends[None, :], left[:, None] + stride) - np.maximum(starts[None, :], left[:, None]),
+                      0, None)                                        # (frames, digits) columns in common
+    digit_centres = (starts + ends - 1) / 2.0
+    distance = np.abs(digit_centres[None, :] - (left[:, None] + (stride - 1) / 2.0))
+    owner = np.full(frames, -1, dtype=np.int64)
+    for f in range(frames):
+        if covered[f].max(initial=0) > 0:
+            owner[f] = min(np.flatnonzero(covered[f] == covered[f].max()), key=lambda k: distance[f, k])
+    for k in range(len(labels)):
+        if (owner == k).any():
+            continue
+        for f in np.argsort(distance[:, k], kind="stable"):
+            previous = owner[f]
+            if previous < 0 or (owner == previous).sum() > 1:
+                owner[f] = k
+                break
+    digits_read = [k for i, k in enumerate(owner) if k >= 0 and (i == 0 or owner[i - 1] != k)]
+    if digits_read != list(range(len(labels))):
+        raise ArgumentError(f"frame_tags: the {len(labels)} digits do not each own frames in reading order at "
+                            f"stride {stride} (frame owners {owner.tolist()}): spans "
+                            f"{list(zip(starts.tolist(), ends.tolist()))}")
+    tags = np.zeros(frames, dtype=np.int64)
+    for f in range(frames):
+        k = owner[f]
+        if k >= 0:
+            begins = f == 0 or owner[f - 1] != k
+            tags[f] = (1 if begins else 11) + labels[k]
+    return tags
+
+
+def tags_to_digits(tags: Sequence[int]) -> List[int]:
+    """The digits a CRF tag path reads: a new digit at every *begin* tag, or where an *inside* run changes digit.
+
+    Example:
+        >>> tags_to_digits([0, 4, 14, 0, 4, 14, 14, 8])
+        [3, 3, 7]
+    """
+    digits: List[int] = []
+    previous = BACKGROUND
+    for tag in (int(t) for t in tags):
+        if 1 <= tag <= 10:
+            digits.append(tag - 1)
+        elif tag >= 11 and not (previous >= 1 and (previous - 1) % 10 == tag - 11):
+            digits.append(tag - 11)          # an inside tag with no begin before it still reads its digit
+        previous = tag
+    return digits
+
+
+def edit_distance(a: Sequence[int], b: Sequence[int]) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions) between two label sequences.
+
+    Example:
+        >>> edit_distance([1, 2, 3], [1, 3])
+        1
+    """
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
+    return row[-1]

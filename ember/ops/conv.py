@@ -74,8 +74,11 @@ def _float_pair(op, x, weight):
     x = float_operand(op, x)
     weight = float_operand(op, weight)
     if x.dtype != weight.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} differ; "
-                        "cast one with .astype()")
+        from ..amp.autocast_mode import will_cast  # lazy: amp sits above ops
+
+        if not will_cast(x, weight):  # under autocast the mismatch is cast away before the op runs
+            raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} differ; "
+                            "cast one with .astype()")
     return x, weight
 
 

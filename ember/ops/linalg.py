@@ -53,7 +53,10 @@ def matmul(a, b):
             f"matmul: shapes {a.shape} and {b.shape} are not aligned ({inner_a} != {inner_b})"
         )
     if a.dtype != b.dtype:
-        raise TypeError(f"matmul: dtypes {a.dtype} and {b.dtype} differ; cast one with .astype()")
+        from ..amp.autocast_mode import will_cast  # lazy: amp sits above ops
+
+        if not will_cast(a, b):  # under autocast the mismatch is cast away before the op runs
+            raise TypeError(f"matmul: dtypes {a.dtype} and {b.dtype} differ; cast one with .astype()")
     if a.ndim > 2 and b.ndim > 2:
         broadcast_shapes(a.shape[:-2], b.shape[:-2])
     vector_a, vector_b = a.ndim == 1, b.ndim == 1
@@ -122,6 +125,11 @@ def _scaled_sum(input, product, beta, alpha):
         product = product * alpha
     if beta == 0:
         return product
+    if hasattr(input, "_data") and input.dtype != product.dtype:  # a tensor (numbers keep weak typing)
+        from ..amp.autocast_mode import will_cast  # lazy: amp sits above ops
+
+        if will_cast(input):  # under autocast torch's addmm/baddbmm run whole in the lower precision
+            input = input.astype(product.dtype)
     return product + (input if beta == 1 else to_tensor(input) * beta)
 
 
@@ -266,5 +274,8 @@ def einsum(subscripts: str, *operands):
             raise ArgumentError(f"einsum: output index '{c}' does not appear in any operand")
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
-        raise TypeError(f"einsum: operand dtypes {sorted(str(d) for d in dtypes)} differ")
+        from ..amp.autocast_mode import will_cast  # lazy: amp sits above ops
+
+        if not will_cast(*operands):  # under autocast the mismatch is cast away before the op runs
+            raise TypeError(f"einsum: operand dtypes {sorted(str(d) for d in dtypes)} differ")
     return apply(Einsum, operands, {"terms": tuple(terms), "output": output, "spare": tuple(spare)})

@@ -260,7 +260,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepd
     x = to_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":  # "V": ml_dtypes' bfloat16
         raise TypeError(f"mean: input dtype should be floating point or complex, got {x.dtype}; "
                         "pass dtype= or convert with .float()")
     axes = _axes("mean", dim_argument("mean", dim, axis), x.ndim)

@@ -8,7 +8,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes", "vae", "rbm",
-           "autoencoder", "generative_recipes", "word_lm", "skipgram", "memn2n", "stack_rnn"]
+           "autoencoder", "generative_recipes", "word_lm", "skipgram", "memn2n", "stack_rnn", "dcgan",
+           "sample_quality", "ntm"]
 
 
 def test_guide_examples_run():
@@ -26,9 +27,10 @@ def test_docstring_examples(name):
     assert tried > 0 and failures == 0
 
 
-@pytest.mark.parametrize("guide", ["generative.md", "memory.md"])
+@pytest.mark.parametrize("guide", ["generative.md", "memory.md", "gan.md", "ntm.md"])
 def test_model_guide_examples_run(guide):
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / guide).read_text(), re.DOTALL)
     assert len(blocks) >= 2
+    namespace: dict = {}  # a guide's blocks run in order, one session, as a reader would type them
     for block in blocks:
-        exec(compile(block, f"docs/{guide}", "exec"), {})  # noqa: S102 - our own docs
+        exec(compile(block, f"docs/{guide}", "exec"), namespace)  # noqa: S102 - our own docs

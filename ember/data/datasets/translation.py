@@ -32,6 +32,7 @@ import numpy as np
 
 from ..download import RemoteFile, ensure_files
 from ..archive import file_or_zip_member
+from ..bucketing import BucketBatchSampler
 from ..errors import DataError
 from .corpora import build_word_vocab, encode_tokens
 from .text import decode_text
@@ -184,18 +185,10 @@ def bucket_batches(src: Sequence[np.ndarray], tgt: Sequence[np.ndarray], batch_s
     if batch_size < 1 or bucket_factor < 1:
         raise ValueError(f"bucket_batches: batch_size and bucket_factor must be >= 1, got "
                          f"{batch_size}, {bucket_factor}")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(src)) if shuffle else np.arange(len(src))
     src_len = np.fromiter((len(s) for s in src), dtype=np.int64, count=len(src))
     tgt_len = np.fromiter((len(t) for t in tgt), dtype=np.int64, count=len(tgt))
-    bucket = batch_size * bucket_factor
-    batches: List[np.ndarray] = []
-    for b in range(0, len(order), bucket):
-        chunk = order[b:b + bucket]
-        chunk = chunk[np.lexsort((tgt_len[chunk], src_len[chunk]))]
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    if shuffle:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
+    batches = BucketBatchSampler(np.stack([src_len, tgt_len], axis=1), batch_size, shuffle=shuffle,
+                                 pool_batches=bucket_factor, seed=seed).batches()
     for index in batches:
         s, s_len = pad_sequences([src[i] for i in index], pad_id,
                                  eos_id=eos_id if src_eos else None)

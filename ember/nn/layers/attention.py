@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from ...amp.autocast_mode import will_cast
 from ...backend import array_module
 from ...creation import empty
 from ...functional.attention import additive_attention, scaled_dot_product_attention
@@ -164,7 +165,7 @@ class MultiheadAttention(Module):
             raise ValueError(f"{name}: key and value must have the same length, got shapes {key.shape} "
                              f"and {value.shape}")
         param = self.out_proj.weight
-        if query.dtype != param.dtype:
+        if query.dtype != param.dtype and not will_cast(query, param):
             raise TypeError(f"{name}: input dtype {query.dtype} differs from the parameters' dtype {param.dtype}")
         return batched
 
