@@ -47,6 +47,8 @@ GENERATIVE_RUNS = {
                     lambda v: abs(v + 125.5) <= 3.0),
     "rbm_pcd1.log": ("RBM 500 hidden, persistent CD-1, binarized MNIST (AIS log-likelihood)", "recorded (no bar)",
                      "test_log_likelihood", " nats", None),
+    "rbm_cd25.log": ("RBM 500 hidden, CD-25, binarized MNIST (AIS log-likelihood)",
+                     "recorded (Salakhutdinov & Murray 2008: -86.3)", "test_log_likelihood", " nats", None),
     "sda.log": ("Stacked denoising autoencoder SdA-3 (1000-1000-1000, masking 0.25), MNIST",
                 "test error <= 1.4% (Vincent et al. 2010: 1.28%)", "test_error", "%", lambda v: v <= 1.4),
 }
@@ -69,7 +71,8 @@ STRUCTURED_RUNS = {
                                 "MSE over 300 samples ahead", "recorded (no bar); the LSTM's MSE below", "pgp_mse", "",
                                 None),
 }
-# Neural programs and memory (issue 20): log file -> (what, bar text, a function of the RESULT giving the shown value).
+# Neural programs and memory (issue 20), and runs summarised by several numbers (captioning, issue 21):
+# log file -> (what, bar text, a function of the RESULT giving the shown value).
 def _memn2n_value(result: dict) -> str:
     return (f"mean test error {result['mean_test_error']}% over tasks {','.join(map(str, result['tasks']))} "
             f"(paper, same tasks: {result['paper_mean_same_tasks']}%)")
@@ -81,7 +84,20 @@ def _stack_value(result: dict) -> str:
     return "Stack RNN + rounding, % correct (n<=20 / 20<n<=60): " + "; ".join(cells)
 
 
+def _execute_value(result: dict) -> str:
+    length, nesting = result["target"]
+    return (f"{result['curriculum']}: teacher-forced per-character test accuracy {result['test_accuracy']}% at "
+            f"length {length}, nesting {nesting}; greedy exact match {result['greedy_exact_match']}%")
+
+
+def _captioning_value(result: dict) -> str:
+    return (f"held-out pairs: BLEU-4 {result['bleu4']}, attention in shape mask {result['attention_in_mask']} "
+            f"(colour words {result['colour_attention_in_mask']}), exact {result['exact_match']}")
+
+
 PROGRAM_RUNS = {
+    "captioning.log": ("Show, Attend and Tell (soft attention), generated shape captions, 10 held-out object pairs",
+                       "BLEU-4 >= 0.9; attention in shape mask >= 0.5", _captioning_value),
     "memn2n_tasks_a.log": ("MemN2N, 3 hops, PE LS RN, bAbI 1k, one training per task",
                            "mean over 20 tasks <= 13.9% (paper)", _memn2n_value),
     "memn2n_tasks_b.log": ("MemN2N, 3 hops, PE LS RN, bAbI 1k, one training per task (the other 12 tasks)",
@@ -90,9 +106,13 @@ PROGRAM_RUNS = {
     "stack_rnn_2.log": ("Stack RNN 40+10, a^n b^n c^n and a^n b^2n", "paper: 100% with rounding", _stack_value),
     "stack_rnn_3.log": ("Stack RNN 40+10, a^n b^n c^n d^n and a^n b^m c^(n+m)", "paper: 100% with rounding",
                         _stack_value),
+    "learning_to_execute_combined.log": ("Learning to execute: LSTM 2x128, programs length 4 nesting 2, combined "
+                                         "curriculum", "recorded (paper's cells unverified)", _execute_value),
+    "learning_to_execute_baseline.log": ("Learning to execute: LSTM 2x128, programs length 4 nesting 2, no "
+                                         "curriculum", "recorded (paper's cells unverified)", _execute_value),
 }
-SCRIPTS = {"dcgan": "train_dcgan.py", "gated_autoencoder": "train_gated_autoencoder.py", "grammar_cells": "train_grammar_cells.py", "digit_strings_ctc": "train_digit_strings.py", "digit_strings_crf": "train_digit_strings.py",
-           "sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
+SCRIPTS = {"show_attend_tell": "train_captioning.py", "dcgan": "train_dcgan.py", "gated_autoencoder": "train_gated_autoencoder.py", "grammar_cells": "train_grammar_cells.py", "digit_strings_ctc": "train_digit_strings.py", "digit_strings_crf": "train_digit_strings.py",
+           "sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "program_lstm": "train_learning_to_execute.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
 NOT_FLAGS = {"max_samples", "out"}

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Guides whose examples are self-contained (no downloads, seconds to run).
-GUIDES = ["docs/autograd.md", "docs/compile.md", "docs/nn.md", "docs/structured.md"]
+GUIDES = ["docs/autograd.md", "docs/compile.md", "docs/nn.md", "docs/structured.md", "docs/large_output.md"]
 
 
 def _blocks(path):

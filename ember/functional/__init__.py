@@ -16,3 +16,4 @@ from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .crf import *  # noqa: F401,F403
+from .sampled_softmax import *  # noqa: F401,F403

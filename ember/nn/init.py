@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..tensor import Tensor
@@ -292,6 +293,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         >>> bool((w.abs() <= 1 / 5).all())
         True
     """
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op")  # PyTorch's behaviour (no fan to divide by)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
@@ -307,6 +311,9 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         >>> init.kaiming_normal_(ember.empty(10, 25), nonlinearity="relu").shape
         (10, 25)
     """
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op")  # PyTorch's behaviour (no fan to divide by)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
 

@@ -11,13 +11,15 @@ of every order come from the same rules.
 """
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Function, apply
 from .reduce import Sum
 
 
 def _rows(a):
     """``a`` as a 2-D ``(rows, last)`` array (a view when it can be)."""
-    return a.reshape(-1, a.shape[-1])
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])   # -1 cannot be inferred when a is empty
 
 
 class Linear(Function):

@@ -9,7 +9,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = ["mlp", "lenet", "cifar_convnet", "char_rnn", "gpt", "sampling", "language", "classify", "recipes", "vae", "rbm",
            "autoencoder", "generative_recipes", "word_lm", "skipgram", "memn2n", "stack_rnn", "dcgan",
-           "sample_quality", "ntm"]
+           "sample_quality", "ntm", "program_lstm", "captioning"]
 
 
 def test_guide_examples_run():
@@ -27,7 +27,8 @@ def test_docstring_examples(name):
     assert tried > 0 and failures == 0
 
 
-@pytest.mark.parametrize("guide", ["generative.md", "memory.md", "gan.md", "ntm.md"])
+@pytest.mark.parametrize("guide", ["generative.md", "memory.md", "gan.md", "ntm.md", "learning_to_execute.md",
+                                   "captioning.md"])
 def test_model_guide_examples_run(guide):
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / guide).read_text(), re.DOTALL)
     assert len(blocks) >= 2

@@ -11,7 +11,8 @@ MODULES = [
     "ember.functional.norm", "ember.functional.dropout", "ember.functional.embedding",
     "ember.nn.layers.linear", "ember.nn.layers.activation", "ember.nn.layers.dropout", "ember.nn.layers.norm",
     "ember.nn.layers.embedding", "ember.nn.layers.loss", "ember.nn.layers.pool", "ember.functional.pool", "ember.nn.layers.flatten", "ember.nn.init",
-    "ember.nn.utils", "ember.nn.module", "ember.nn.containers",
+    "ember.nn.utils", "ember.nn.module", "ember.nn.containers", "ember.nn.layers.adaptive",
+    "ember.nn.layers.sampled_softmax", "ember.functional.sampled_softmax", "ember.nn.layers.maxout",
 ]
 
 

@@ -15,3 +15,6 @@ from .transformer import *  # noqa: F401,F403
 from .positional import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .crf import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
+from .sampled_softmax import *  # noqa: F401,F403
+from .maxout import *  # noqa: F401,F403

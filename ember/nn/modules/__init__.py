@@ -5,12 +5,12 @@ Programs that name classes by their full PyTorch path (allow-lists for ``torch.l
 is the one ``ember.nn`` exports.
 """
 from . import (
-    activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
+    activation, adaptive, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization,
     padding, pixelshuffle, pooling, rnn, sparse, transformer, upsampling,
 )
 from .container import ModuleDict, ModuleList, Sequential
 from .module import Module
 
-__all__ = ["activation", "batchnorm", "container", "conv", "dropout", "flatten", "linear", "loss", "module",
+__all__ = ["activation", "adaptive", "batchnorm", "container", "conv", "dropout", "flatten", "linear", "loss", "module",
            "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer", "upsampling",
            "Module", "Sequential", "ModuleList", "ModuleDict"]
