@@ -49,6 +49,8 @@ GENERATIVE_RUNS = {
                      "test_log_likelihood", " nats", None),
     "rbm_cd25.log": ("RBM 500 hidden, CD-25, binarized MNIST (AIS log-likelihood)",
                      "recorded (Salakhutdinov & Murray 2008: -86.3)", "test_log_likelihood", " nats", None),
+    "ladder.log": ("Ladder network 784-1000-500-250-250-250-10, MNIST with 100 labels (30 of the paper's 150 epochs)",
+                   "test error <= 1.5% (Rasmus et al. 2015: 1.06 +- 0.37%)", "test_error", "%", lambda v: v <= 1.5),
     "sda.log": ("Stacked denoising autoencoder SdA-3 (1000-1000-1000, masking 0.25), MNIST",
                 "test error <= 1.4% (Vincent et al. 2010: 1.28%)", "test_error", "%", lambda v: v <= 1.4),
 }
@@ -111,7 +113,7 @@ PROGRAM_RUNS = {
     "learning_to_execute_baseline.log": ("Learning to execute: LSTM 2x128, programs length 4 nesting 2, no "
                                          "curriculum", "recorded (paper's cells unverified)", _execute_value),
 }
-SCRIPTS = {"show_attend_tell": "train_captioning.py", "dcgan": "train_dcgan.py", "gated_autoencoder": "train_gated_autoencoder.py", "grammar_cells": "train_grammar_cells.py", "digit_strings_ctc": "train_digit_strings.py", "digit_strings_crf": "train_digit_strings.py",
+SCRIPTS = {"ladder": "train_ladder.py", "show_attend_tell": "train_captioning.py", "dcgan": "train_dcgan.py", "gated_autoencoder": "train_gated_autoencoder.py", "grammar_cells": "train_grammar_cells.py", "digit_strings_ctc": "train_digit_strings.py", "digit_strings_crf": "train_digit_strings.py",
            "sda": "train_sda.py", "memn2n": "train_memn2n.py", "stack_rnn": "train_stack_rnn.py", "program_lstm": "train_learning_to_execute.py", "vae": "train_vae.py", "rbm": "train_rbm.py", "mlp": "train_mlp.py", "lenet": "train_lenet.py", "cifar_convnet": "train_cifar_convnet.py",
            "char_rnn": "train_char_rnn.py", "gpt": "train_gpt.py"}
 # Settings that are recorded in RESULT but are not command-line flags of that script.
