@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ClassifierConfig", "random_shift", "train_classifier"]
+__all__ = ["ClassifierConfig", "random_shift", "train_classifier", "classification_error"]
 
 
 @dataclass
@@ -122,3 +122,25 @@ def train_classifier(module, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y
     return {"test_error": round(error, 2), "test_accuracy": round(float(test["accuracy"]), 4),
             "test_loss": round(float(test["loss"]), 4), "seconds": round(seconds, 1), "epochs": config.epochs,
             "history": {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()}}
+
+
+def classification_error(model, images, labels, batch_size: int = 1000) -> float:
+    """Misclassified fraction (in %) of ``images`` by ``model``'s argmax, in evaluation mode, in batches.
+
+    ``images`` and ``labels`` are Ember tensors; the model is left in ``eval()`` mode.
+
+    Example:
+        >>> import ember
+        >>> net = ember.nn.Linear(2, 2)
+        >>> 0.0 <= classification_error(net, ember.randn(10, 2), ember.zeros(10, dtype=ember.int64)) <= 100.0
+        True
+    """
+    import ember
+
+    model.eval()
+    wrong = 0
+    with ember.no_grad():
+        for start in range(0, images.shape[0], batch_size):
+            logits = model(images[start:start + batch_size])
+            wrong += int((logits.argmax(dim=1) != labels[start:start + batch_size]).sum().item())
+    return 100.0 * wrong / images.shape[0]

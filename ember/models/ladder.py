@@ -43,6 +43,8 @@ import ember.nn.functional as F
 from ember import nn
 from ember.tensor import Tensor
 
+from .classify import classification_error
+
 __all__ = ["LadderNetwork", "LadderEncoderLayer", "VanillaCombinator", "vanilla_combinator", "denoising_cost",
            "balanced_label_indices", "ladder_step", "train_ladder_epoch", "evaluate_error", "linear_decay_lr",
            "PAPER_SIZES", "PAPER_DENOISING_COSTS"]
@@ -406,10 +408,4 @@ def train_ladder_epoch(model: LadderNetwork, optimizer, labelled: Tensor, labels
 
 def evaluate_error(model: LadderNetwork, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
     """Classification error in percent of the clean encoder with its running statistics (eval mode)."""
-    model.eval()
-    wrong = 0
-    with ember.no_grad():
-        for start in range(0, images.shape[0], batch_size):
-            logits = model(images[start:start + batch_size])
-            wrong += int((logits.argmax(dim=1) != labels[start:start + batch_size]).sum().item())
-    return 100.0 * wrong / images.shape[0]
+    return classification_error(model, images, labels, batch_size)

@@ -52,6 +52,8 @@ from ember import Tensor
 from ember.autograd import Function, apply
 from ember.errors import ArgumentError, ShapeError
 from ember.nn.layers.maxout import MaxoutConv2d, MaxoutLinear
+
+from .classify import classification_error
 from ember.quantization import DynamicFixedPoint, QuantizePropagation, QuantizedUpdates, fixed_point, quantize_gradient
 
 __all__ = ["PRECISIONS", "PAPER_TEST_ERRORS", "round_to_half", "Float16Rounding", "Float16Format", "FixedFormat", "LimitedPrecision",
@@ -614,10 +616,4 @@ def calibrate_ranges(model: _PaperNetwork, optimizer, images: Tensor, labels: Te
 
 def error_rate(model: _PaperNetwork, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
     """Misclassified fraction (in %) of ``images``, in evaluation mode (weight scaling, no dropout)."""
-    model.eval()
-    wrong = 0
-    with ember.no_grad():
-        for start in range(0, images.shape[0], batch_size):
-            logits = model(images[start:start + batch_size])
-            wrong += int((logits.argmax(dim=1) != labels[start:start + batch_size]).sum().item())
-    return 100.0 * wrong / images.shape[0]
+    return classification_error(model, images, labels, batch_size)
