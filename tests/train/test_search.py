@@ -59,7 +59,7 @@ def test_accuracy_is_maximised_and_early_stopping_cuts_trials(capsys):
 
 def test_failed_trials_rank_last_and_all_failing_is_an_error(tmp_path):
     x, y = blobs(n=60)
-    space = {"lr": Choice([0.01]), "hidden": Choice([8, 0])}  # hidden=0 cannot be built
+    space = {"lr": Choice([0.01]), "hidden": Choice([8, -1])}  # hidden=-1 cannot be built
     result = random_search(build_for_search, space, trials=6, x=x, y=y, validation_split=0.25, epochs=1, seed=1,
                            verbose=0)
     failed = [t for t in result if t.error]
@@ -67,7 +67,7 @@ def test_failed_trials_rank_last_and_all_failing_is_an_error(tmp_path):
     result.to_csv(tmp_path / "trials.csv")
     assert (tmp_path / "trials.csv").read_text().splitlines()[0].startswith("rank,trial,seed,val_loss")
     with pytest.raises(RuntimeError, match="all 2 trials failed"):
-        random_search(build_for_search, {"lr": 0.01, "hidden": 0}, trials=2, x=x, y=y, validation_split=0.25,
+        random_search(build_for_search, {"lr": 0.01, "hidden": -1}, trials=2, x=x, y=y, validation_split=0.25,
                       epochs=1, verbose=0)
 
 

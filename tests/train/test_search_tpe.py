@@ -73,7 +73,7 @@ def test_pruning_stops_bad_learning_curves(pruner):
 
 def test_best_so_far_is_monotone_and_failed_trials_rank_last():
     x, y = blobs(n=60)
-    result = tpe_search(build_for_search, {"lr": Choice([0.01]), "hidden": Choice([8, 0])}, trials=6, x=x, y=y,
+    result = tpe_search(build_for_search, {"lr": Choice([0.01]), "hidden": Choice([8, -1])}, trials=6, x=x, y=y,
                         validation_split=0.25, epochs=1, sampler="random", pruner=None, seed=1, verbose=0)
     failed = [t for t in result if t.error]
     assert failed and result.trials[-len(failed):] == failed
